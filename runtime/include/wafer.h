@@ -1,0 +1,332 @@
+/* wafer: a WebAssembly runtime in C11.
+ *
+ * The embedding API. What it promises:
+ * - An engine holds configuration; modules are compiled against an engine, are immutable once made,
+ *   and are refcounted so many stores may instantiate them.
+ * - A store owns every runtime object made in it (instances, functions, memories, tables, globals,
+ *   externrefs); deleting the store releases them all. Objects of one store never mix with another's.
+ * - Every fallible call returns a wafer_error * (NULL on success) that the caller frees with
+ *   wafer_error_free. A trap is an error of kind WAFER_ERROR_TRAP whose trap kind says which trap;
+ *   its message is the spec test suite's text for that trap.
+ * - No call prints, exits, or crashes on bad input: malformed bytes, invalid modules, absurd limits,
+ *   traps and exhaustion of stack, memory or fuel all come back as errors.
+ */
+#ifndef WAFER_H
+#define WAFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types ------------------------------------------------------------------------------ */
+
+typedef struct wafer_engine wafer_engine;
+typedef struct wafer_module wafer_module;
+typedef struct wafer_store wafer_store;
+typedef struct wafer_instance wafer_instance;
+typedef struct wafer_func wafer_func;
+typedef struct wafer_memory wafer_memory;
+typedef struct wafer_table wafer_table;
+typedef struct wafer_global wafer_global;
+typedef struct wafer_externref wafer_externref;
+typedef struct wafer_error wafer_error;
+typedef struct wafer_caller wafer_caller;
+
+/* Value types, numbered as in the binary format. */
+typedef enum wafer_valtype {
+    WAFER_I32 = 0x7F,
+    WAFER_I64 = 0x7E,
+    WAFER_F32 = 0x7D,
+    WAFER_F64 = 0x7C,
+    WAFER_V128 = 0x7B,
+    WAFER_FUNCREF = 0x70,
+    WAFER_EXTERNREF = 0x6F,
+} wafer_valtype;
+
+/* A typed value. Floats travel as their bit patterns so NaN payloads survive every copy. */
+typedef struct wafer_value {
+    wafer_valtype type;
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32_bits;
+        uint64_t f64_bits;
+        wafer_func *funcref;         /* NULL is ref.null func */
+        wafer_externref *externref;  /* NULL is ref.null extern */
+    } of;
+} wafer_value;
+
+typedef struct wafer_functype {
+    uint32_t num_params;
+    uint32_t num_results;
+    const wafer_valtype *params;
+    const wafer_valtype *results;
+} wafer_functype;
+
+typedef struct wafer_limits {
+    uint64_t min;
+    uint64_t max;  /* meaningful only when has_max */
+    bool has_max;
+} wafer_limits;
+
+typedef struct wafer_tabletype {
+    wafer_valtype elem;  /* WAFER_FUNCREF or WAFER_EXTERNREF */
+    wafer_limits limits; /* in elements */
+} wafer_tabletype;
+
+typedef struct wafer_memorytype {
+    wafer_limits limits; /* in 64 KiB pages */
+    bool is64;           /* memory64: addresses are i64 */
+    bool shared;
+} wafer_memorytype;
+
+typedef struct wafer_globaltype {
+    wafer_valtype type;
+    bool is_mutable;
+} wafer_globaltype;
+
+typedef enum wafer_extern_kind {
+    WAFER_EXTERN_FUNC = 0,
+    WAFER_EXTERN_TABLE = 1,
+    WAFER_EXTERN_MEMORY = 2,
+    WAFER_EXTERN_GLOBAL = 3,
+} wafer_extern_kind;
+
+typedef struct wafer_externtype {
+    wafer_extern_kind kind;
+    union {
+        const wafer_functype *func;
+        wafer_tabletype table;
+        wafer_memorytype memory;
+        wafer_globaltype global;
+    } of;
+} wafer_externtype;
+
+/* A runtime object that can be imported or exported. */
+typedef struct wafer_extern {
+    wafer_extern_kind kind;
+    union {
+        wafer_func *func;
+        wafer_table *table;
+        wafer_memory *memory;
+        wafer_global *global;
+    } of;
+} wafer_extern;
+
+/* Names are UTF-8 and may contain NUL bytes, so they travel with their length. */
+typedef struct wafer_name {
+    const char *bytes;
+    size_t len;
+} wafer_name;
+
+typedef struct wafer_import_desc {
+    wafer_name module;
+    wafer_name name;
+    wafer_externtype type;
+} wafer_import_desc;
+
+typedef struct wafer_export_desc {
+    wafer_name name;
+    wafer_externtype type;
+} wafer_export_desc;
+
+/* ---- Errors and traps ------------------------------------------------------------------- */
+
+typedef enum wafer_error_kind {
+    WAFER_ERROR_MALFORMED = 1, /* the bytes are not a module (decoding failed) */
+    WAFER_ERROR_INVALID,       /* decoded, but fails validation */
+    WAFER_ERROR_UNSUPPORTED,   /* uses a feature that is switched off or not implemented */
+    WAFER_ERROR_LIMIT,         /* exceeds one of the engine's implementation limits */
+    WAFER_ERROR_UNLINKABLE,    /* imports missing or of the wrong type */
+    WAFER_ERROR_TRAP,          /* execution trapped (also during instantiation) */
+    WAFER_ERROR_RESOURCE,      /* the OS or the configuration refused memory */
+    WAFER_ERROR_USAGE,         /* the API was called wrongly (argument count or types, ...) */
+} wafer_error_kind;
+
+typedef enum wafer_trap_kind {
+    WAFER_TRAP_NONE = 0,
+    WAFER_TRAP_UNREACHABLE,            /* "unreachable" */
+    WAFER_TRAP_MEMORY_OUT_OF_BOUNDS,   /* "out of bounds memory access" */
+    WAFER_TRAP_TABLE_OUT_OF_BOUNDS,    /* "out of bounds table access" */
+    WAFER_TRAP_INTEGER_DIVIDE_BY_ZERO, /* "integer divide by zero" */
+    WAFER_TRAP_INTEGER_OVERFLOW,       /* "integer overflow" */
+    WAFER_TRAP_INVALID_CONVERSION,     /* "invalid conversion to integer" */
+    WAFER_TRAP_UNDEFINED_ELEMENT,      /* "undefined element" */
+    WAFER_TRAP_UNINITIALIZED_ELEMENT,  /* "uninitialized element" */
+    WAFER_TRAP_INDIRECT_CALL_MISMATCH, /* "indirect call type mismatch" */
+    WAFER_TRAP_CALL_STACK_EXHAUSTED,   /* "call stack exhausted" */
+    WAFER_TRAP_OUT_OF_FUEL,            /* "all fuel consumed" */
+    WAFER_TRAP_INTERRUPTED,            /* "interrupted: epoch deadline reached" */
+    WAFER_TRAP_HOST,                   /* a host function returned an error; message is its */
+} wafer_trap_kind;
+
+wafer_error_kind wafer_error_kind_of(const wafer_error *err);
+wafer_trap_kind wafer_error_trap_kind(const wafer_error *err); /* WAFER_TRAP_NONE if not a trap */
+const char *wafer_error_message(const wafer_error *err);
+void wafer_error_free(wafer_error *err);
+/* For host functions that want to trap with their own message. */
+wafer_error *wafer_error_new_trap(const char *message);
+const char *wafer_trap_kind_message(wafer_trap_kind kind);
+
+/* ---- Engine ----------------------------------------------------------------------------- */
+
+enum {
+    WAFER_FEATURE_MUTABLE_GLOBALS = 1u << 0,
+    WAFER_FEATURE_SIGN_EXTENSION = 1u << 1,
+    WAFER_FEATURE_SAT_FLOAT_TO_INT = 1u << 2,
+    WAFER_FEATURE_MULTI_VALUE = 1u << 3,
+    WAFER_FEATURE_BULK_MEMORY = 1u << 4,
+    WAFER_FEATURE_REFERENCE_TYPES = 1u << 5,
+    WAFER_FEATURE_MEMORY64 = 1u << 6,
+    WAFER_FEATURE_MULTI_MEMORY = 1u << 7,
+    WAFER_FEATURE_SIMD = 1u << 8, /* not implemented: asking for it makes module creation fail */
+};
+#define WAFER_FEATURES_DEFAULT                                                                     \
+    (WAFER_FEATURE_MUTABLE_GLOBALS | WAFER_FEATURE_SIGN_EXTENSION |                                \
+     WAFER_FEATURE_SAT_FLOAT_TO_INT | WAFER_FEATURE_MULTI_VALUE | WAFER_FEATURE_BULK_MEMORY |      \
+     WAFER_FEATURE_REFERENCE_TYPES | WAFER_FEATURE_MEMORY64 | WAFER_FEATURE_MULTI_MEMORY)
+
+/* Implementation limits. A module that asks for more fails to compile or instantiate with
+ * WAFER_ERROR_LIMIT or WAFER_ERROR_RESOURCE; it never makes the runtime misbehave. */
+typedef struct wafer_limits_config {
+    uint32_t max_types;
+    uint32_t max_functions;
+    uint32_t max_imports;
+    uint32_t max_exports;
+    uint32_t max_globals;
+    uint32_t max_tables;
+    uint32_t max_memories;
+    uint32_t max_element_segments;
+    uint32_t max_data_segments;
+    uint32_t max_params;         /* per function type, also results */
+    uint32_t max_locals;         /* per function, params included */
+    uint32_t max_function_size;  /* bytes of one body */
+    uint32_t max_nesting;        /* depth of nested blocks */
+    uint32_t max_table_elements; /* per table, at instantiation and on growth */
+    uint64_t max_memory_pages;   /* per memory, at instantiation and on growth (any index type) */
+} wafer_limits_config;
+
+typedef struct wafer_config {
+    uint32_t features;       /* WAFER_FEATURE_* bits */
+    uint32_t max_call_depth; /* wasm frames before "call stack exhausted" */
+    uint32_t stack_slots;    /* value stack size in 8-byte slots; overflow is also exhaustion */
+    bool consume_fuel;       /* if set, each store starts with 0 fuel: see wafer_store_set_fuel */
+    bool epoch_interruption; /* if set, code checks the store's epoch deadline */
+    wafer_limits_config limits;
+} wafer_config;
+
+/* Fills *config with the defaults: all features of WAFER_FEATURES_DEFAULT, generous limits. */
+void wafer_config_default(wafer_config *config);
+
+wafer_engine *wafer_engine_new(const wafer_config *config); /* NULL config: defaults */
+void wafer_engine_delete(wafer_engine *engine);
+const wafer_config *wafer_engine_config(const wafer_engine *engine);
+/* Advances the engine's epoch; stores whose deadline it reaches trap at the next check. */
+void wafer_engine_increment_epoch(wafer_engine *engine);
+
+/* ---- Modules ---------------------------------------------------------------------------- */
+
+/* Decodes, validates and compiles. The bytes are copied; the caller keeps ownership of its own. */
+wafer_error *wafer_module_new(wafer_engine *engine, const uint8_t *bytes, size_t len,
+                              wafer_module **out);
+/* Decodes and validates only. */
+wafer_error *wafer_module_validate(wafer_engine *engine, const uint8_t *bytes, size_t len);
+void wafer_module_retain(wafer_module *module);
+void wafer_module_release(wafer_module *module);
+
+size_t wafer_module_import_count(const wafer_module *module);
+wafer_import_desc wafer_module_import(const wafer_module *module, size_t index);
+size_t wafer_module_export_count(const wafer_module *module);
+wafer_export_desc wafer_module_export(const wafer_module *module, size_t index);
+
+/* ---- Stores ----------------------------------------------------------------------------- */
+
+wafer_store *wafer_store_new(wafer_engine *engine);
+void wafer_store_delete(wafer_store *store);
+/* Fuel: with consume_fuel set, running out traps with WAFER_TRAP_OUT_OF_FUEL. */
+void wafer_store_set_fuel(wafer_store *store, uint64_t fuel);
+uint64_t wafer_store_fuel(const wafer_store *store);
+/* Epochs: the store traps with WAFER_TRAP_INTERRUPTED once the engine's epoch reaches
+ * (epoch at this call) + ticks. */
+void wafer_store_set_epoch_deadline(wafer_store *store, uint64_t ticks);
+
+/* ---- Externrefs ------------------------------------------------------------------------- */
+
+/* A host object wasm can hold but not look into. finalize (may be NULL) runs when the store
+ * releases it. */
+wafer_externref *wafer_externref_new(wafer_store *store, void *data, void (*finalize)(void *));
+void *wafer_externref_data(const wafer_externref *ref);
+
+/* ---- Functions -------------------------------------------------------------------------- */
+
+/* Host functions fill results (as many as the type has results, of those types) and return NULL,
+ * or return an error, which traps the calling wasm code with WAFER_TRAP_HOST. */
+typedef wafer_error *(*wafer_host_callback)(void *env, wafer_caller *caller,
+                                            const wafer_value *args, wafer_value *results);
+
+/* The type is copied. env_free (may be NULL) runs on env when the store is deleted. */
+wafer_func *wafer_func_new_host(wafer_store *store, const wafer_functype *type,
+                                wafer_host_callback callback, void *env,
+                                void (*env_free)(void *));
+const wafer_functype *wafer_func_type(const wafer_func *func);
+/* Calls func with nargs arguments; writes its results to results[0..nresults). Argument count and
+ * types must match the function's type, else WAFER_ERROR_USAGE. */
+wafer_error *wafer_func_call(wafer_store *store, wafer_func *func, const wafer_value *args,
+                             size_t nargs, wafer_value *results, size_t nresults);
+
+/* Inside a host callback: an export of the instance whose code made the call, if any. */
+bool wafer_caller_export(wafer_caller *caller, const char *name, size_t name_len,
+                         wafer_extern *out);
+wafer_store *wafer_caller_store(wafer_caller *caller);
+
+/* ---- Memories, tables, globals ---------------------------------------------------------- */
+
+wafer_error *wafer_memory_new(wafer_store *store, const wafer_memorytype *type,
+                              wafer_memory **out);
+wafer_memorytype wafer_memory_type(const wafer_memory *memory);
+uint8_t *wafer_memory_data(wafer_memory *memory);
+uint64_t wafer_memory_size_bytes(const wafer_memory *memory);
+uint64_t wafer_memory_size_pages(const wafer_memory *memory);
+/* Grows by delta pages; *old_pages (may be NULL) gets the previous size. Fails without change
+ * past the maximum or when memory is refused. */
+wafer_error *wafer_memory_grow(wafer_memory *memory, uint64_t delta, uint64_t *old_pages);
+
+wafer_error *wafer_table_new(wafer_store *store, const wafer_tabletype *type, wafer_value init,
+                             wafer_table **out);
+wafer_tabletype wafer_table_type(const wafer_table *table);
+uint64_t wafer_table_size(const wafer_table *table);
+wafer_error *wafer_table_get(wafer_table *table, uint64_t index, wafer_value *out);
+wafer_error *wafer_table_set(wafer_table *table, uint64_t index, wafer_value value);
+wafer_error *wafer_table_grow(wafer_table *table, uint64_t delta, wafer_value init,
+                              uint64_t *old_size);
+
+wafer_error *wafer_global_new(wafer_store *store, const wafer_globaltype *type, wafer_value init,
+                              wafer_global **out);
+wafer_globaltype wafer_global_type(const wafer_global *global);
+wafer_value wafer_global_get(const wafer_global *global);
+wafer_error *wafer_global_set(wafer_global *global, wafer_value value); /* mutable only */
+
+/* ---- Instances -------------------------------------------------------------------------- */
+
+/* imports[i] satisfies the module's import i. Link errors are WAFER_ERROR_UNLINKABLE with the
+ * spec's texts ("unknown import", "incompatible import type"); a trap while initialising or in the
+ * start function is WAFER_ERROR_TRAP. On any failure nothing of the instance remains. */
+wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
+                                const wafer_extern *imports, size_t nimports,
+                                wafer_instance **out);
+const wafer_module *wafer_instance_module(const wafer_instance *instance);
+bool wafer_instance_export(const wafer_instance *instance, const char *name, size_t name_len,
+                           wafer_extern *out);
+size_t wafer_instance_export_count(const wafer_instance *instance);
+/* The export at index, in the module's export order. */
+wafer_extern wafer_instance_export_at(const wafer_instance *instance, size_t index,
+                                      wafer_name *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

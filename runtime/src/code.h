@@ -1,0 +1,186 @@
+/* The interpreter's internal code: what compile.c emits and interp.c executes.
+ *
+ * Register-style code over typed frame slots. A function's frame is an array of 8-byte slots:
+ *   slot 0 .. num_params-1          parameters
+ *   slot num_params .. num_locals-1 declared locals (zeroed on entry)
+ *   slot num_locals ..              the operand stack: the value at operand-stack depth d lives in
+ *                                   slot num_locals + d
+ * Every operand is a slot number relative to the frame, decoded once at compile time; nothing is
+ * pushed or popped at run time, no LEB128 is decoded, no label is searched.
+ *
+ * Slot contents: i32 and f32 in the low 32 bits (handlers read only those bits; writers store the
+ * value zero-extended), i64 and f64 in all 64 bits, floats as bit patterns, references as the
+ * pointer value (wafer_func * or wafer_externref *, 0 for null).
+ *
+ * Calls place arguments in consecutive slots `base .. base+nparams-1` of the caller; the callee's
+ * frame starts at the caller's slot `base`, so arguments are passed without copying, and the
+ * callee's results, left in its slots 0..nresults-1 by RETURN, appear at the caller's `base ..`.
+ *
+ * An instruction is an opcode cell followed by its operand cells, all uint32_t. Operand names:
+ *   d: destination slot, a b c: source slots, i32: immediate, lo hi: 64-bit immediate in two cells
+ *   (low half first), off: branch offset, a signed int32 added to the index of the branch
+ *   instruction's opcode cell.
+ */
+#ifndef WAFER_CODE_H
+#define WAFER_CODE_H
+
+#include <stdint.h>
+
+/* X(NAME, number of operand cells, operand layout). Variable-length: BR_TABLE. */
+#define CODE_OPS(X)                                                                               \
+    /* control */                                                                                 \
+    X(UNREACHABLE, 0, "")                                                                         \
+    X(BR, 1, "off")                                                                               \
+    X(BR_IF, 2, "a off          (taken if the i32 in a is nonzero)")                             \
+    X(BR_UNLESS, 2, "a off      (taken if the i32 in a is zero)")                                \
+    X(BR_TABLE, 2, "a n off_0 .. off_{n-1} off_default   (n+3 operand cells in all)")           \
+    X(RETURN, 0, "             (results already moved to slots 0..nresults-1)")                 \
+    X(CALL, 2, "funcidx base   (funcidx in the instance's full function index space)")         \
+    X(CALL_INDIRECT, 4, "typeidx tableidx a base   (a: the i32 element index)")               \
+    X(INTERRUPT_CHECK, 0, "     (at loop headers: fuel and epoch deadline)")                    \
+    /* data movement */                                                                           \
+    X(COPY, 2, "d a")                                                                             \
+    X(CONST32, 2, "d i32")                                                                        \
+    X(CONST64, 3, "d lo hi")                                                                      \
+    X(SELECT, 4, "d a b c       (d = c ? a : b, c an i32)")                                      \
+    /* variables */                                                                               \
+    X(GLOBAL_GET, 2, "d globalidx")                                                               \
+    X(GLOBAL_SET, 2, "globalidx a")                                                               \
+    /* references */                                                                              \
+    X(REF_IS_NULL, 2, "d a")                                                                      \
+    X(REF_FUNC, 2, "d funcidx")                                                                   \
+    /* tables (index operands are i32) */                                                         \
+    X(TABLE_GET, 3, "d tableidx a")                                                               \
+    X(TABLE_SET, 3, "tableidx a b      (a: index, b: value)")                                    \
+    X(TABLE_SIZE, 2, "d tableidx")                                                                \
+    X(TABLE_GROW, 4, "d tableidx a b   (a: init value, b: delta)")                               \
+    X(TABLE_FILL, 4, "tableidx a b c   (a: index, b: value, c: count)")                          \
+    X(TABLE_COPY, 5, "dsttable srctable a b c   (a: dst, b: src, c: count)")                     \
+    X(TABLE_INIT, 5, "tableidx elemidx a b c    (a: dst, b: src, c: count)")                     \
+    X(ELEM_DROP, 1, "elemidx")                                                                    \
+    /* memories: address and size operands are i32 or i64 as the memory's index type says */    \
+    X(MEMORY_SIZE, 2, "d memidx")                                                                 \
+    X(MEMORY_GROW, 3, "d memidx a")                                                               \
+    X(MEMORY_FILL, 4, "memidx a b c      (a: dst, b: byte value, c: count)")                     \
+    X(MEMORY_COPY, 5, "dstmem srcmem a b c   (a: dst, b: src, c: count)")                        \
+    X(MEMORY_INIT, 5, "memidx dataidx a b c  (a: dst, b: src, c: count)")                       \
+    X(DATA_DROP, 1, "dataidx")                                                                    \
+    /* loads and stores on a 32-bit memory: effective address = u32(a) + offset */                \
+    CODE_MEMORY_OPS(X, , 4, "memidx offset")                                                      \
+    /* loads and stores on a 64-bit memory: effective address = u64(a) + offset, overflow traps */ \
+    CODE_MEMORY_OPS(X, _M64, 5, "memidx lo hi")                                                   \
+    /* numeric */                                                                                 \
+    CODE_NUMERIC_OPS(X)
+
+/* Loads: "d a <mem>" write the loaded value to d (the _U loads and LOAD32_U zero-extend to 64
+ * bits, so they serve i32 and i64 alike; f32 and f64 loads are LOAD32_U and LOAD64).
+ * Stores: "a b <mem>" store the low bits of b at address a. */
+#define CODE_MEMORY_OPS(X, SUFFIX, CELLS, MEM)                                                    \
+    X(LOAD8_U##SUFFIX, CELLS, "d a " MEM)                                                         \
+    X(LOAD16_U##SUFFIX, CELLS, "d a " MEM)                                                        \
+    X(LOAD32_U##SUFFIX, CELLS, "d a " MEM)                                                        \
+    X(LOAD64##SUFFIX, CELLS, "d a " MEM)                                                          \
+    X(I32_LOAD8_S##SUFFIX, CELLS, "d a " MEM)                                                     \
+    X(I32_LOAD16_S##SUFFIX, CELLS, "d a " MEM)                                                    \
+    X(I64_LOAD8_S##SUFFIX, CELLS, "d a " MEM)                                                     \
+    X(I64_LOAD16_S##SUFFIX, CELLS, "d a " MEM)                                                    \
+    X(I64_LOAD32_S##SUFFIX, CELLS, "d a " MEM)                                                    \
+    X(STORE8##SUFFIX, CELLS, "a b " MEM)                                                          \
+    X(STORE16##SUFFIX, CELLS, "a b " MEM)                                                         \
+    X(STORE32##SUFFIX, CELLS, "a b " MEM)                                                         \
+    X(STORE64##SUFFIX, CELLS, "a b " MEM)
+
+/* Numeric instructions keep the wasm name. Unary: "d a"; binary: "d a b". The reinterpret
+ * instructions and i64.extend_i32_u need no instruction of their own (COPY does, as slots hold
+ * bits; LOAD-style zero extension is not assumed: I64_EXTEND_I32_U exists). */
+#define CODE_UNARY(X, NAME) X(NAME, 2, "d a")
+#define CODE_BINARY(X, NAME) X(NAME, 3, "d a b")
+#define CODE_NUMERIC_OPS(X)                                                                       \
+    CODE_UNARY(X, I32_EQZ) CODE_BINARY(X, I32_EQ) CODE_BINARY(X, I32_NE)                          \
+    CODE_BINARY(X, I32_LT_S) CODE_BINARY(X, I32_LT_U) CODE_BINARY(X, I32_GT_S)                    \
+    CODE_BINARY(X, I32_GT_U) CODE_BINARY(X, I32_LE_S) CODE_BINARY(X, I32_LE_U)                    \
+    CODE_BINARY(X, I32_GE_S) CODE_BINARY(X, I32_GE_U)                                             \
+    CODE_UNARY(X, I64_EQZ) CODE_BINARY(X, I64_EQ) CODE_BINARY(X, I64_NE)                          \
+    CODE_BINARY(X, I64_LT_S) CODE_BINARY(X, I64_LT_U) CODE_BINARY(X, I64_GT_S)                    \
+    CODE_BINARY(X, I64_GT_U) CODE_BINARY(X, I64_LE_S) CODE_BINARY(X, I64_LE_U)                    \
+    CODE_BINARY(X, I64_GE_S) CODE_BINARY(X, I64_GE_U)                                             \
+    CODE_BINARY(X, F32_EQ) CODE_BINARY(X, F32_NE) CODE_BINARY(X, F32_LT) CODE_BINARY(X, F32_GT)   \
+    CODE_BINARY(X, F32_LE) CODE_BINARY(X, F32_GE)                                                 \
+    CODE_BINARY(X, F64_EQ) CODE_BINARY(X, F64_NE) CODE_BINARY(X, F64_LT) CODE_BINARY(X, F64_GT)   \
+    CODE_BINARY(X, F64_LE) CODE_BINARY(X, F64_GE)                                                 \
+    CODE_UNARY(X, I32_CLZ) CODE_UNARY(X, I32_CTZ) CODE_UNARY(X, I32_POPCNT)                       \
+    CODE_BINARY(X, I32_ADD) CODE_BINARY(X, I32_SUB) CODE_BINARY(X, I32_MUL)                       \
+    CODE_BINARY(X, I32_DIV_S) CODE_BINARY(X, I32_DIV_U) CODE_BINARY(X, I32_REM_S)                 \
+    CODE_BINARY(X, I32_REM_U) CODE_BINARY(X, I32_AND) CODE_BINARY(X, I32_OR)                      \
+    CODE_BINARY(X, I32_XOR) CODE_BINARY(X, I32_SHL) CODE_BINARY(X, I32_SHR_S)                     \
+    CODE_BINARY(X, I32_SHR_U) CODE_BINARY(X, I32_ROTL) CODE_BINARY(X, I32_ROTR)                   \
+    CODE_UNARY(X, I64_CLZ) CODE_UNARY(X, I64_CTZ) CODE_UNARY(X, I64_POPCNT)                       \
+    CODE_BINARY(X, I64_ADD) CODE_BINARY(X, I64_SUB) CODE_BINARY(X, I64_MUL)                       \
+    CODE_BINARY(X, I64_DIV_S) CODE_BINARY(X, I64_DIV_U) CODE_BINARY(X, I64_REM_S)                 \
+    CODE_BINARY(X, I64_REM_U) CODE_BINARY(X, I64_AND) CODE_BINARY(X, I64_OR)                      \
+    CODE_BINARY(X, I64_XOR) CODE_BINARY(X, I64_SHL) CODE_BINARY(X, I64_SHR_S)                     \
+    CODE_BINARY(X, I64_SHR_U) CODE_BINARY(X, I64_ROTL) CODE_BINARY(X, I64_ROTR)                   \
+    CODE_UNARY(X, F32_ABS) CODE_UNARY(X, F32_NEG) CODE_UNARY(X, F32_CEIL)                         \
+    CODE_UNARY(X, F32_FLOOR) CODE_UNARY(X, F32_TRUNC) CODE_UNARY(X, F32_NEAREST)                  \
+    CODE_UNARY(X, F32_SQRT) CODE_BINARY(X, F32_ADD) CODE_BINARY(X, F32_SUB)                       \
+    CODE_BINARY(X, F32_MUL) CODE_BINARY(X, F32_DIV) CODE_BINARY(X, F32_MIN)                       \
+    CODE_BINARY(X, F32_MAX) CODE_BINARY(X, F32_COPYSIGN)                                          \
+    CODE_UNARY(X, F64_ABS) CODE_UNARY(X, F64_NEG) CODE_UNARY(X, F64_CEIL)                         \
+    CODE_UNARY(X, F64_FLOOR) CODE_UNARY(X, F64_TRUNC) CODE_UNARY(X, F64_NEAREST)                  \
+    CODE_UNARY(X, F64_SQRT) CODE_BINARY(X, F64_ADD) CODE_BINARY(X, F64_SUB)                       \
+    CODE_BINARY(X, F64_MUL) CODE_BINARY(X, F64_DIV) CODE_BINARY(X, F64_MIN)                       \
+    CODE_BINARY(X, F64_MAX) CODE_BINARY(X, F64_COPYSIGN)                                          \
+    CODE_UNARY(X, I32_WRAP_I64) CODE_UNARY(X, I32_TRUNC_F32_S) CODE_UNARY(X, I32_TRUNC_F32_U)     \
+    CODE_UNARY(X, I32_TRUNC_F64_S) CODE_UNARY(X, I32_TRUNC_F64_U)                                 \
+    CODE_UNARY(X, I64_EXTEND_I32_S) CODE_UNARY(X, I64_EXTEND_I32_U)                               \
+    CODE_UNARY(X, I64_TRUNC_F32_S) CODE_UNARY(X, I64_TRUNC_F32_U)                                 \
+    CODE_UNARY(X, I64_TRUNC_F64_S) CODE_UNARY(X, I64_TRUNC_F64_U)                                 \
+    CODE_UNARY(X, F32_CONVERT_I32_S) CODE_UNARY(X, F32_CONVERT_I32_U)                             \
+    CODE_UNARY(X, F32_CONVERT_I64_S) CODE_UNARY(X, F32_CONVERT_I64_U)                             \
+    CODE_UNARY(X, F32_DEMOTE_F64)                                                                 \
+    CODE_UNARY(X, F64_CONVERT_I32_S) CODE_UNARY(X, F64_CONVERT_I32_U)                             \
+    CODE_UNARY(X, F64_CONVERT_I64_S) CODE_UNARY(X, F64_CONVERT_I64_U)                             \
+    CODE_UNARY(X, F64_PROMOTE_F32)                                                                \
+    CODE_UNARY(X, I32_EXTEND8_S) CODE_UNARY(X, I32_EXTEND16_S) CODE_UNARY(X, I64_EXTEND8_S)       \
+    CODE_UNARY(X, I64_EXTEND16_S) CODE_UNARY(X, I64_EXTEND32_S)                                   \
+    CODE_UNARY(X, I32_TRUNC_SAT_F32_S) CODE_UNARY(X, I32_TRUNC_SAT_F32_U)                         \
+    CODE_UNARY(X, I32_TRUNC_SAT_F64_S) CODE_UNARY(X, I32_TRUNC_SAT_F64_U)                         \
+    CODE_UNARY(X, I64_TRUNC_SAT_F32_S) CODE_UNARY(X, I64_TRUNC_SAT_F32_U)                         \
+    CODE_UNARY(X, I64_TRUNC_SAT_F64_S) CODE_UNARY(X, I64_TRUNC_SAT_F64_U)
+
+typedef enum code_op {
+#define CODE_ENUM(name, cells, layout) OP_##name,
+    CODE_OPS(CODE_ENUM)
+#undef CODE_ENUM
+    CODE_OP_COUNT
+} code_op;
+
+/* Which frame slots hold references while a call is in progress: for the externref GC, which
+ * walks frames at a safepoint (DESIGN.md invariant 7). One entry per CALL / CALL_INDIRECT, sorted
+ * by pc; the slots are those below the call's `base` that hold a reference at that point. */
+typedef struct code_stack_map {
+    uint32_t pc;    /* index of the call's opcode cell */
+    uint32_t first; /* into code_func.map_slots */
+    uint32_t count;
+} code_stack_map;
+
+/* A compiled function body. */
+typedef struct code_func {
+    uint32_t *code;
+    uint32_t code_len;
+    uint32_t type_index;
+    uint32_t num_params;
+    uint32_t num_results;
+    uint32_t num_locals; /* params included */
+    uint32_t frame_size; /* slots: >= num_locals + max operand depth, >= num_results */
+    uint32_t num_stack_maps;
+    code_stack_map *stack_maps;
+    uint32_t *map_slots;
+} code_func;
+
+/* Number of operand cells of the instruction at code[pc] (BR_TABLE's depends on its n). */
+uint32_t code_operand_cells(const uint32_t *code, uint32_t pc);
+/* The instruction's name, for disassembly and error messages. */
+const char *code_op_name(code_op op);
+
+#endif

@@ -1,0 +1,150 @@
+/* The decoded module: what decode.c produces, validate.c checks and completes with compiled code,
+ * and instance.c instantiates. Immutable once wafer_module_new returns; shared by refcount.
+ *
+ * Index spaces follow the spec: imports come first in the function, table, memory and global
+ * index spaces, then the module's own definitions. Arrays named *_types below cover the whole index
+ * space (imported entries included), so validation and compilation index them directly.
+ */
+#ifndef WAFER_MODULE_H
+#define WAFER_MODULE_H
+
+#include "wafer.h"
+#include "code.h"
+
+/* One instruction of a constant expression. The decoder records every instruction up to `end`;
+ * the validator decides which are constant ("constant expression required"). */
+typedef struct const_instr {
+    uint16_t opcode; /* the wasm opcode byte (0x41 i32.const, 0x23 global.get, 0xD0 ref.null, ...) */
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32_bits;
+        uint64_t f64_bits;
+        uint32_t index;        /* global.get, ref.func */
+        wafer_valtype reftype; /* ref.null */
+    } imm;
+} const_instr;
+
+typedef struct const_expr {
+    uint32_t count; /* instructions before the final `end` */
+    const_instr *instrs;
+} const_expr;
+
+typedef struct module_import {
+    wafer_name module; /* point into module->bytes */
+    wafer_name name;
+    wafer_extern_kind kind;
+    uint32_t type_index; /* WAFER_EXTERN_FUNC: index into types */
+    /* other kinds: the entry of tables/memories/globals at this import's index holds the type */
+} module_import;
+
+typedef struct module_export {
+    wafer_name name;
+    wafer_extern_kind kind;
+    uint32_t index; /* full index in the kind's index space */
+} module_export;
+
+typedef struct module_global {
+    wafer_globaltype type;
+    const_expr init; /* defined globals only */
+} module_global;
+
+typedef enum segment_mode {
+    SEGMENT_ACTIVE,
+    SEGMENT_PASSIVE,
+    SEGMENT_DECLARATIVE, /* element segments only */
+} segment_mode;
+
+typedef struct module_elem {
+    segment_mode mode;
+    wafer_valtype type;   /* WAFER_FUNCREF or WAFER_EXTERNREF */
+    uint32_t table_index; /* active only */
+    const_expr offset;    /* active only */
+    uint32_t count;
+    const_expr *items; /* each item one expression; function-index forms become ref.func x */
+} module_elem;
+
+typedef struct module_data {
+    segment_mode mode;
+    uint32_t memory_index; /* active only */
+    const_expr offset;     /* active only */
+    const uint8_t *bytes;  /* points into module->bytes */
+    uint32_t len;
+} module_data;
+
+typedef struct module_local_run {
+    uint32_t count;
+    wafer_valtype type;
+} module_local_run;
+
+typedef struct module_body {
+    uint32_t num_local_runs; /* as encoded: runs of (count, type) */
+    module_local_run *local_runs;
+    uint32_t num_locals;       /* declared locals, params not included */
+    const uint8_t *code;       /* the expression bytes after the locals, ending with `end` */
+    uint32_t code_len;
+    uint32_t code_offset;      /* offset of `code` in the module bytes, for error messages */
+} module_body;
+
+struct wafer_module {
+    int refcount;
+    wafer_engine *engine;
+    uint8_t *bytes; /* private copy of the binary; names, data and bodies point into it */
+    size_t len;
+
+    uint32_t num_types;
+    wafer_functype *types;
+
+    uint32_t num_imports;
+    module_import *imports;
+    uint32_t num_imported_funcs, num_imported_tables, num_imported_memories, num_imported_globals;
+
+    uint32_t num_funcs; /* full index space */
+    uint32_t *func_type_indices;
+
+    uint32_t num_tables; /* full index space; imported entries hold the import's type */
+    wafer_tabletype *tables;
+    uint32_t num_memories;
+    wafer_memorytype *memories;
+    uint32_t num_globals;
+    module_global *globals;
+
+    uint32_t num_exports;
+    module_export *exports;
+
+    bool has_start;
+    uint32_t start_func;
+
+    uint32_t num_elems;
+    module_elem *elems;
+
+    bool has_data_count;
+    uint32_t data_count;
+    uint32_t num_datas;
+    module_data *datas;
+
+    /* Defined functions: bodies from the decoder, compiled code from validation. */
+    uint32_t num_bodies;
+    module_body *bodies;
+    code_func *code; /* num_funcs - num_imported_funcs entries, filled by module_validate */
+
+    /* Functions that may be named by ref.func in code: exported, or referenced in a global
+     * initialiser or element segment (the spec's C.refs). Bit per function index. */
+    uint8_t *declared_refs;
+};
+
+/* decode.c: bytes -> module. On failure returns a WAFER_ERROR_MALFORMED (or _LIMIT,
+ * _UNSUPPORTED) error naming the offset, and frees everything it made. */
+wafer_error *module_decode(wafer_engine *engine, const uint8_t *bytes, size_t len,
+                           wafer_module **out);
+/* validate.c: checks everything the spec's validation rules require, and compiles each body into
+ * module->code. WAFER_ERROR_INVALID with the spec test suite's text on failure. */
+wafer_error *module_validate(wafer_module *module, bool compile);
+/* Frees a module whose refcount dropped to zero, or a half-decoded one. */
+void module_free(wafer_module *module);
+
+static inline bool module_func_is_imported(const wafer_module *m, uint32_t func_index) {
+    return func_index < m->num_imported_funcs;
+}
+
+#endif

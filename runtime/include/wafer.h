@@ -313,8 +313,10 @@ wafer_error *wafer_global_set(wafer_global *global, wafer_value value); /* mutab
 /* ---- Instances -------------------------------------------------------------------------- */
 
 /* imports[i] satisfies the module's import i. Link errors are WAFER_ERROR_UNLINKABLE with the
- * spec's texts ("unknown import", "incompatible import type"); a trap while initialising or in the
- * start function is WAFER_ERROR_TRAP. On any failure nothing of the instance remains. */
+ * spec's texts ("unknown import", "incompatible import type") and leave nothing behind. A trap while
+ * initialising segments or in the start function is WAFER_ERROR_TRAP; as the spec requires, what
+ * the segments already wrote into imported memories and tables stays, and functions of the failed
+ * instance stored there stay callable (the store keeps them), but no instance handle is returned. */
 wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
                                 const wafer_extern *imports, size_t nimports,
                                 wafer_instance **out);

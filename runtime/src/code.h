@@ -25,6 +25,7 @@
 #define WAFER_CODE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* X(NAME, number of operand cells, operand layout). Variable-length: BR_TABLE. */
 #define CODE_OPS(X)                                                                               \
@@ -182,5 +183,19 @@ typedef struct code_func {
 uint32_t code_operand_cells(const uint32_t *code, uint32_t pc);
 /* The instruction's name, for disassembly and error messages. */
 const char *code_op_name(code_op op);
+/* Writes a listing of func's code to out, one instruction per line: "pc: NAME operands...", with
+ * branch offsets shown as their targets ("->pc"). For tests and debugging. */
+void code_dump(const code_func *func, FILE *out);
+
+/* How compile.c reads the conventions above (where they leave a choice):
+ * - BR_TABLE's offsets, like every branch offset, are relative to the BR_TABLE's opcode cell.
+ * - Loads and stores on a 32-bit memory carry a 32-bit offset (one cell); the address operand of
+ *   every memory instruction is the lower of its slots ("a"); a load's d is the same slot as a.
+ * - ref.null is CONST64 d 0 0; the reinterpretations emit nothing (the slot already holds the
+ *   bits); drop and nop emit nothing.
+ * - Loop labels point at the loop's INTERRUPT_CHECK, so every back edge passes one; nothing is
+ *   emitted at function entry (the interpreter checks there itself).
+ * - A function's code never falls off its end: it ends with RETURN, BR, BR_TABLE or UNREACHABLE.
+ * - Stack map slots are ascending: reference-typed params and locals first, then operands. */
 
 #endif

@@ -36,6 +36,7 @@ typedef struct module_import {
     wafer_extern_kind kind;
     uint32_t type_index; /* WAFER_EXTERN_FUNC: index into types */
     /* other kinds: the entry of tables/memories/globals at this import's index holds the type */
+    uint32_t kind_index; /* this import's index in its kind's index space */
 } module_import;
 
 typedef struct module_export {
@@ -62,6 +63,7 @@ typedef struct module_elem {
     const_expr offset;    /* active only */
     uint32_t count;
     const_expr *items; /* each item one expression; function-index forms become ref.func x */
+    const_instr *item_instrs; /* one allocation holding every item's instructions */
 } module_elem;
 
 typedef struct module_data {

@@ -70,6 +70,8 @@ struct wafer_instance {
     wafer_global **globals; /* full index space */
     instance_elem *elems;   /* per element segment */
     bool *data_dropped;     /* per data segment */
+    wafer_func *defined_funcs;     /* the module's own functions, owned by the instance */
+    wafer_global *defined_globals; /* the module's own globals, owned by the instance */
     struct wafer_instance *next_in_store;
 };
 
@@ -113,13 +115,24 @@ bool functype_equal(const wafer_functype *a, const wafer_functype *b);
 uint64_t value_to_slot(wafer_value v);
 wafer_value value_from_slot(wafer_valtype type, uint64_t slot);
 
+/* func.c: runs a host function's env_free and frees it (store deletion). */
+void host_func_destroy(wafer_func *func);
+
+/* instance.c: frees an instance with the memories, tables, globals and functions it defined, and
+ * releases its module (store deletion, or a failed instantiation). */
+void instance_destroy(wafer_instance *instance);
+
 /* memory.c */
+/* Makes a memory of type->limits.min pages, zeroed, not linked into the store's list: the caller
+ * owns it. WAFER_ERROR_RESOURCE if the minimum exceeds the configured limit or the OS refuses. */
 wafer_error *memory_create(wafer_store *store, const wafer_memorytype *type, wafer_memory **out);
 /* Grows by delta pages; returns the old size in pages, or UINT64_MAX if refused (no change). */
 uint64_t memory_grow(wafer_memory *memory, uint64_t delta_pages);
 void memory_destroy(wafer_memory *memory);
 
 /* table.c */
+/* Makes a table of type->limits.min elements set to init, not linked into the store's list: the
+ * caller owns it. WAFER_ERROR_RESOURCE if the minimum exceeds the configured limit. */
 wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void *init,
                           wafer_table **out);
 /* Grows by delta elements; returns the old size, or UINT64_MAX if refused (no change). */

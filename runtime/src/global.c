@@ -1,0 +1,43 @@
+/* Globals made by the host; a global holds its value in frame-slot encoding (code.h). */
+#include "runtime.h"
+
+#include <stdlib.h>
+
+wafer_error *wafer_global_new(wafer_store *store, const wafer_globaltype *type, wafer_value init,
+                              wafer_global **out) {
+    switch (type->type) {
+    case WAFER_I32:
+    case WAFER_I64:
+    case WAFER_F32:
+    case WAFER_F64:
+    case WAFER_FUNCREF:
+    case WAFER_EXTERNREF: break;
+    case WAFER_V128: return error_new(WAFER_ERROR_UNSUPPORTED, "unsupported feature: simd");
+    default: return error_new(WAFER_ERROR_USAGE, "unknown value type 0x%x", (unsigned)type->type);
+    }
+    if (init.type != type->type)
+        return error_new(WAFER_ERROR_USAGE, "initial value does not match the global's type");
+    wafer_global *global = malloc(sizeof *global);
+    if (!global) return error_new(WAFER_ERROR_RESOURCE, "out of memory");
+    global->bits = value_to_slot(init);
+    global->type = *type;
+    global->next_in_store = store->globals;
+    store->globals = global;
+    *out = global;
+    return NULL;
+}
+
+wafer_globaltype wafer_global_type(const wafer_global *global) { return global->type; }
+
+wafer_value wafer_global_get(const wafer_global *global) {
+    return value_from_slot(global->type.type, global->bits);
+}
+
+wafer_error *wafer_global_set(wafer_global *global, wafer_value value) {
+    if (!global->type.is_mutable)
+        return error_new(WAFER_ERROR_USAGE, "global is immutable");
+    if (value.type != global->type.type)
+        return error_new(WAFER_ERROR_USAGE, "value does not match the global's type");
+    global->bits = value_to_slot(value);
+    return NULL;
+}

@@ -1,0 +1,416 @@
+/* Instantiation (spec 4.5.4) and exports.
+ *
+ * wafer_instance_new works in three phases:
+ *   1. match the imports (spec 4.5.2 "External Typing", import subtyping): nothing is made yet;
+ *   2. allocate the instance and everything it defines, evaluating global initialisers and
+ *      element segments; any failure destroys what was made and leaves no trace (DESIGN.md
+ *      invariant 4);
+ *   3. link the instance into its store, then run the active element segments, the active data
+ *      segments and the start function, in that order. A trap here keeps the instance in the
+ *      store: what the segments wrote into imported tables and memories stays, and functions of
+ *      this instance stored in them stay callable (linking.wast), but no handle is returned.
+ */
+#include "runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *extern_kind_name(wafer_extern_kind kind) {
+    switch (kind) {
+    case WAFER_EXTERN_FUNC: return "function";
+    case WAFER_EXTERN_TABLE: return "table";
+    case WAFER_EXTERN_MEMORY: return "memory";
+    case WAFER_EXTERN_GLOBAL: return "global";
+    }
+    return "unknown extern";
+}
+
+/* The spec test suite's texts come first, so runners can match on the prefix. */
+static wafer_error *import_error(const module_import *imp, const char *text, const char *why) {
+    return error_new(WAFER_ERROR_UNLINKABLE, "%s: \"%.*s\" \"%.*s\"%s", text, (int)imp->module.len,
+                     imp->module.bytes, (int)imp->name.len, imp->name.bytes, why);
+}
+
+/* Spec 4.5.2, limits: the actual ones must lie within the declared ones. */
+static bool limits_match(const wafer_limits *actual, const wafer_limits *declared) {
+    if (actual->min < declared->min) return false;
+    if (!declared->has_max) return true;
+    return actual->has_max && actual->max <= declared->max;
+}
+
+/* Checks the import of `index`-th entry of its kind's index space against `ext`. */
+static wafer_error *match_import(const wafer_module *module, const module_import *imp,
+                                 uint32_t index, const wafer_extern *ext) {
+    static const char incompatible[] = "incompatible import type";
+    bool present = false;
+    switch (ext->kind) {
+    case WAFER_EXTERN_FUNC: present = ext->of.func != NULL; break;
+    case WAFER_EXTERN_TABLE: present = ext->of.table != NULL; break;
+    case WAFER_EXTERN_MEMORY: present = ext->of.memory != NULL; break;
+    case WAFER_EXTERN_GLOBAL: present = ext->of.global != NULL; break;
+    }
+    if (!present) return import_error(imp, "unknown import", "");
+    if (ext->kind != imp->kind) {
+        char why[64];
+        snprintf(why, sizeof why, " (expected a %s, got a %s)", extern_kind_name(imp->kind),
+                 extern_kind_name(ext->kind));
+        return import_error(imp, incompatible, why);
+    }
+    switch (imp->kind) {
+    case WAFER_EXTERN_FUNC:
+        if (!functype_equal(ext->of.func->type, &module->types[imp->type_index]))
+            return import_error(imp, incompatible, " (function types differ)");
+        return NULL;
+    case WAFER_EXTERN_TABLE: {
+        const wafer_tabletype *want = &module->tables[index];
+        wafer_tabletype have = wafer_table_type(ext->of.table);
+        if (have.elem != want->elem)
+            return import_error(imp, incompatible, " (element types differ)");
+        if (!limits_match(&have.limits, &want->limits))
+            return import_error(imp, incompatible, " (table limits do not match)");
+        return NULL;
+    }
+    case WAFER_EXTERN_MEMORY: {
+        const wafer_memorytype *want = &module->memories[index];
+        wafer_memorytype have = wafer_memory_type(ext->of.memory);
+        if (have.is64 != want->is64)
+            return import_error(imp, incompatible, " (index types differ)");
+        if (have.shared != want->shared)
+            return import_error(imp, incompatible, " (sharedness differs)");
+        if (!limits_match(&have.limits, &want->limits))
+            return import_error(imp, incompatible, " (memory limits do not match)");
+        return NULL;
+    }
+    case WAFER_EXTERN_GLOBAL: {
+        const wafer_globaltype *want = &module->globals[index].type;
+        const wafer_globaltype *have = &ext->of.global->type;
+        if (have->type != want->type || have->is_mutable != want->is_mutable)
+            return import_error(imp, incompatible, " (global types differ)");
+        return NULL;
+    }
+    }
+    return import_error(imp, incompatible, " (unknown kind)");
+}
+
+static wafer_error *match_imports(const wafer_module *module, const wafer_extern *imports,
+                                  size_t nimports) {
+    if (nimports > module->num_imports)
+        return error_new(WAFER_ERROR_USAGE, "module has %u imports, %zu given",
+                         module->num_imports, nimports);
+    uint32_t next_index[4] = {0, 0, 0, 0}; /* per wafer_extern_kind */
+    for (uint32_t i = 0; i < module->num_imports; i++) {
+        const module_import *imp = &module->imports[i];
+        if (i >= nimports) return import_error(imp, "unknown import", "");
+        wafer_error *err = match_import(module, imp, next_index[imp->kind]++, &imports[i]);
+        if (err) return err;
+    }
+    return NULL;
+}
+
+/* ---- Constant expressions ------------------------------------------------------------------- */
+
+/* Evaluates a validated constant expression (spec 3.3.10): in this feature set, exactly one
+ * instruction. Values come back in frame-slot encoding. */
+static wafer_error *eval_const(const wafer_instance *instance, const const_expr *expr,
+                               uint64_t *out) {
+    if (expr->count != 1)
+        return error_new(WAFER_ERROR_INVALID, "constant expression required");
+    const const_instr *in = &expr->instrs[0];
+    switch (in->opcode) {
+    case 0x41: *out = (uint32_t)in->imm.i32; return NULL;       /* i32.const */
+    case 0x42: *out = (uint64_t)in->imm.i64; return NULL;       /* i64.const */
+    case 0x43: *out = in->imm.f32_bits; return NULL;            /* f32.const */
+    case 0x44: *out = in->imm.f64_bits; return NULL;            /* f64.const */
+    case 0xD0: *out = 0; return NULL;                           /* ref.null */
+    case 0xD2:                                                  /* ref.func */
+        if (in->imm.index >= instance->module->num_funcs) break;
+        *out = (uint64_t)(uintptr_t)instance->funcs[in->imm.index];
+        return NULL;
+    case 0x23:                                                  /* global.get */
+        if (in->imm.index >= instance->module->num_globals || !instance->globals[in->imm.index])
+            break;
+        *out = instance->globals[in->imm.index]->bits;
+        return NULL;
+    }
+    return error_new(WAFER_ERROR_INVALID, "constant expression required");
+}
+
+/* ---- Allocation ----------------------------------------------------------------------------- */
+
+/* calloc that treats zero elements as success. */
+static bool alloc_array(void *out, size_t count, size_t size) {
+    void *p = count ? calloc(count, size) : NULL;
+    *(void **)out = p;
+    return p || !count;
+}
+
+void instance_destroy(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    if (instance->tables)
+        for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++)
+            if (instance->tables[i]) table_destroy(instance->tables[i]);
+    if (instance->memories)
+        for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++)
+            if (instance->memories[i]) memory_destroy(instance->memories[i]);
+    if (instance->elems)
+        for (uint32_t i = 0; i < m->num_elems; i++) free(instance->elems[i].refs);
+    free(instance->funcs);
+    free(instance->tables);
+    free(instance->memories);
+    free(instance->globals);
+    free(instance->elems);
+    free(instance->data_dropped);
+    free(instance->defined_funcs);
+    free(instance->defined_globals);
+    wafer_module_release(instance->module);
+    free(instance);
+}
+
+static wafer_error *out_of_memory(void) {
+    return error_new(WAFER_ERROR_RESOURCE, "out of memory while instantiating");
+}
+
+static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern *imports) {
+    const wafer_module *m = instance->module;
+    uint32_t ndefined = m->num_funcs - m->num_imported_funcs;
+    if (!alloc_array(&instance->funcs, m->num_funcs, sizeof *instance->funcs) ||
+        !alloc_array(&instance->defined_funcs, ndefined, sizeof *instance->defined_funcs))
+        return out_of_memory();
+    uint32_t f = 0;
+    for (uint32_t i = 0; i < m->num_imports; i++)
+        if (m->imports[i].kind == WAFER_EXTERN_FUNC) instance->funcs[f++] = imports[i].of.func;
+    for (uint32_t d = 0; d < ndefined; d++) {
+        wafer_func *func = &instance->defined_funcs[d];
+        func->type = &m->types[m->func_type_indices[m->num_imported_funcs + d]];
+        func->instance = instance;
+        func->code = &m->code[d];
+        instance->funcs[m->num_imported_funcs + d] = func;
+    }
+    return NULL;
+}
+
+static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern *imports) {
+    const wafer_module *m = instance->module;
+    if (!alloc_array(&instance->tables, m->num_tables, sizeof *instance->tables))
+        return out_of_memory();
+    uint32_t t = 0;
+    for (uint32_t i = 0; i < m->num_imports; i++)
+        if (m->imports[i].kind == WAFER_EXTERN_TABLE) instance->tables[t++] = imports[i].of.table;
+    for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++) {
+        wafer_error *err = table_create(instance->store, &m->tables[i], NULL, &instance->tables[i]);
+        if (err) return err;
+    }
+    return NULL;
+}
+
+static wafer_error *allocate_memories(wafer_instance *instance, const wafer_extern *imports) {
+    const wafer_module *m = instance->module;
+    if (!alloc_array(&instance->memories, m->num_memories, sizeof *instance->memories))
+        return out_of_memory();
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m->num_imports; i++)
+        if (m->imports[i].kind == WAFER_EXTERN_MEMORY)
+            instance->memories[k++] = imports[i].of.memory;
+    for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++) {
+        wafer_error *err =
+            memory_create(instance->store, &m->memories[i], &instance->memories[i]);
+        if (err) return err;
+    }
+    return NULL;
+}
+
+/* Defined globals are evaluated in order, so an initialiser sees imported and earlier globals. */
+static wafer_error *allocate_globals(wafer_instance *instance, const wafer_extern *imports) {
+    const wafer_module *m = instance->module;
+    uint32_t ndefined = m->num_globals - m->num_imported_globals;
+    if (!alloc_array(&instance->globals, m->num_globals, sizeof *instance->globals) ||
+        !alloc_array(&instance->defined_globals, ndefined, sizeof *instance->defined_globals))
+        return out_of_memory();
+    uint32_t g = 0;
+    for (uint32_t i = 0; i < m->num_imports; i++)
+        if (m->imports[i].kind == WAFER_EXTERN_GLOBAL)
+            instance->globals[g++] = imports[i].of.global;
+    for (uint32_t d = 0; d < ndefined; d++) {
+        const module_global *mg = &m->globals[m->num_imported_globals + d];
+        wafer_global *global = &instance->defined_globals[d];
+        wafer_error *err = eval_const(instance, &mg->init, &global->bits);
+        if (err) return err;
+        global->type = mg->type;
+        instance->globals[m->num_imported_globals + d] = global;
+    }
+    return NULL;
+}
+
+/* Declarative segments are dropped at instantiation (spec 4.5.4 step 14), so only the others
+ * keep their references. */
+static wafer_error *allocate_elems(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    if (!alloc_array(&instance->elems, m->num_elems, sizeof *instance->elems))
+        return out_of_memory();
+    for (uint32_t i = 0; i < m->num_elems; i++) {
+        const module_elem *e = &m->elems[i];
+        if (e->mode == SEGMENT_DECLARATIVE || e->count == 0) continue;
+        void **refs = malloc((size_t)e->count * sizeof *refs);
+        if (!refs) return out_of_memory();
+        instance->elems[i].refs = refs;
+        instance->elems[i].count = e->count;
+        for (uint32_t j = 0; j < e->count; j++) {
+            uint64_t bits;
+            wafer_error *err = eval_const(instance, &e->items[j], &bits);
+            if (err) return err;
+            refs[j] = (void *)(uintptr_t)bits;
+        }
+    }
+    return NULL;
+}
+
+static wafer_error *allocate(wafer_instance *instance, const wafer_extern *imports) {
+    wafer_error *err;
+    if ((err = allocate_funcs(instance, imports))) return err;
+    if ((err = allocate_tables(instance, imports))) return err;
+    if ((err = allocate_memories(instance, imports))) return err;
+    if ((err = allocate_globals(instance, imports))) return err;
+    if ((err = allocate_elems(instance))) return err;
+    if (!alloc_array(&instance->data_dropped, instance->module->num_datas,
+                     sizeof *instance->data_dropped))
+        return out_of_memory();
+    return NULL;
+}
+
+/* ---- Initialisation ------------------------------------------------------------------------- */
+
+static void elem_drop(instance_elem *elem) {
+    free(elem->refs);
+    elem->refs = NULL;
+    elem->count = 0;
+}
+
+/* Spec 4.5.4 steps 14-15: table.init then elem.drop for each active segment, in order, and
+ * elem.drop for declarative ones (already empty). table.init checks the whole range before
+ * writing, so a trapping segment writes nothing while earlier ones stay written. */
+static wafer_error *init_elems(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    for (uint32_t i = 0; i < m->num_elems; i++) {
+        const module_elem *e = &m->elems[i];
+        if (e->mode != SEGMENT_ACTIVE) continue;
+        uint64_t bits;
+        wafer_error *err = eval_const(instance, &e->offset, &bits);
+        if (err) return err;
+        uint32_t offset = (uint32_t)bits;
+        wafer_table *table = instance->tables[e->table_index];
+        instance_elem *elem = &instance->elems[i];
+        if (offset > table->size || elem->count > table->size - offset)
+            return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
+        if (elem->count)
+            memcpy(table->elems + offset, elem->refs, (size_t)elem->count * sizeof *elem->refs);
+        elem_drop(elem);
+    }
+    return NULL;
+}
+
+/* Spec 4.5.4 step 16: memory.init then data.drop for each active segment, in order. Offsets are
+ * unsigned in the memory's index type. */
+static wafer_error *init_datas(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    for (uint32_t i = 0; i < m->num_datas; i++) {
+        const module_data *d = &m->datas[i];
+        if (d->mode != SEGMENT_ACTIVE) continue;
+        uint64_t offset;
+        wafer_error *err = eval_const(instance, &d->offset, &offset);
+        if (err) return err;
+        wafer_memory *memory = instance->memories[d->memory_index];
+        if (!memory->type.is64) offset = (uint32_t)offset;
+        if (offset > memory->size_bytes || d->len > memory->size_bytes - offset)
+            return error_trap(WAFER_TRAP_MEMORY_OUT_OF_BOUNDS);
+        if (d->len) memcpy(memory->data + offset, d->bytes, d->len);
+        instance->data_dropped[i] = true;
+    }
+    return NULL;
+}
+
+static wafer_error *run_start(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    if (!m->has_start) return NULL;
+    wafer_store *store = instance->store;
+    uint64_t *slots = store->stack_top;
+    uint32_t depth = store->depth;
+    wafer_error *err = interp_call(store, instance->funcs[m->start_func], slots);
+    store->stack_top = slots;
+    store->depth = depth;
+    return err;
+}
+
+wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
+                                const wafer_extern *imports, size_t nimports,
+                                wafer_instance **out) {
+    *out = NULL;
+    if (module->engine != store->engine)
+        return error_new(WAFER_ERROR_USAGE, "module and store belong to different engines");
+    wafer_error *err = match_imports(module, imports, nimports);
+    if (err) return err;
+
+    wafer_instance *instance = calloc(1, sizeof *instance);
+    if (!instance) return out_of_memory();
+    wafer_module_retain(module);
+    instance->module = module;
+    instance->store = store;
+    if ((err = allocate(instance, imports))) {
+        instance_destroy(instance);
+        return err;
+    }
+
+    instance->next_in_store = store->instances;
+    store->instances = instance;
+    if ((err = init_elems(instance)) || (err = init_datas(instance)) ||
+        (err = run_start(instance)))
+        return err;
+    *out = instance;
+    return NULL;
+}
+
+/* ---- Exports -------------------------------------------------------------------------------- */
+
+static wafer_extern extern_of(const wafer_instance *instance, const module_export *e) {
+    wafer_extern ext;
+    ext.kind = e->kind;
+    switch (e->kind) {
+    case WAFER_EXTERN_FUNC: ext.of.func = instance->funcs[e->index]; break;
+    case WAFER_EXTERN_TABLE: ext.of.table = instance->tables[e->index]; break;
+    case WAFER_EXTERN_MEMORY: ext.of.memory = instance->memories[e->index]; break;
+    case WAFER_EXTERN_GLOBAL: ext.of.global = instance->globals[e->index]; break;
+    }
+    return ext;
+}
+
+const wafer_module *wafer_instance_module(const wafer_instance *instance) {
+    return instance->module;
+}
+
+bool wafer_instance_export(const wafer_instance *instance, const char *name, size_t name_len,
+                           wafer_extern *out) {
+    const wafer_module *m = instance->module;
+    for (uint32_t i = 0; i < m->num_exports; i++) {
+        const module_export *e = &m->exports[i];
+        if (e->name.len == name_len && (name_len == 0 || !memcmp(e->name.bytes, name, name_len))) {
+            *out = extern_of(instance, e);
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t wafer_instance_export_count(const wafer_instance *instance) {
+    return instance->module->num_exports;
+}
+
+wafer_extern wafer_instance_export_at(const wafer_instance *instance, size_t index,
+                                      wafer_name *name) {
+    const wafer_module *m = instance->module;
+    if (index >= m->num_exports) {
+        if (name) *name = (wafer_name){NULL, 0};
+        return (wafer_extern){.kind = WAFER_EXTERN_FUNC, .of.func = NULL};
+    }
+    if (name) *name = m->exports[index].name;
+    return extern_of(instance, &m->exports[index]);
+}

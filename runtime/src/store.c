@@ -1,0 +1,79 @@
+/* Stores: the owner of every runtime object, the value stack, fuel and the epoch deadline. */
+#include "runtime.h"
+
+#include <stdlib.h>
+
+wafer_store *wafer_store_new(wafer_engine *engine) {
+    wafer_store *store = calloc(1, sizeof *store);
+    if (!store) return NULL;
+    const wafer_config *config = &engine->config;
+    store->engine = engine;
+    /* Sized from the configuration, so overflow of either is a trap, never a write past them. At
+     * least one entry each keeps the pointers valid when the configuration asks for none. */
+    store->stack = malloc(((size_t)config->stack_slots + 1) * sizeof *store->stack);
+    store->frames = malloc(((size_t)config->max_call_depth + 1) * sizeof *store->frames);
+    if (!store->stack || !store->frames) {
+        free(store->stack);
+        free(store->frames);
+        free(store);
+        return NULL;
+    }
+    store->stack_top = store->stack;
+    /* No deadline until the embedder sets one. */
+    store->epoch_deadline = UINT64_MAX;
+    return store;
+}
+
+void wafer_store_delete(wafer_store *store) {
+    if (!store) return;
+    /* Instances first: their functions may sit in host-made tables, but nothing runs any more. */
+    for (wafer_instance *i = store->instances, *next; i; i = next) {
+        next = i->next_in_store;
+        instance_destroy(i);
+    }
+    for (wafer_func *f = store->funcs, *next; f; f = next) {
+        next = f->next_in_store;
+        host_func_destroy(f);
+    }
+    for (wafer_memory *m = store->memories, *next; m; m = next) {
+        next = m->next_in_store;
+        memory_destroy(m);
+    }
+    for (wafer_table *t = store->tables, *next; t; t = next) {
+        next = t->next_in_store;
+        table_destroy(t);
+    }
+    for (wafer_global *g = store->globals, *next; g; g = next) {
+        next = g->next_in_store;
+        free(g);
+    }
+    for (wafer_externref *r = store->externrefs, *next; r; r = next) {
+        next = r->next_in_store;
+        if (r->finalize) r->finalize(r->data);
+        free(r);
+    }
+    free(store->stack);
+    free(store->frames);
+    free(store);
+}
+
+void wafer_store_set_fuel(wafer_store *store, uint64_t fuel) { store->fuel = fuel; }
+
+uint64_t wafer_store_fuel(const wafer_store *store) { return store->fuel; }
+
+void wafer_store_set_epoch_deadline(wafer_store *store, uint64_t ticks) {
+    uint64_t epoch = __atomic_load_n(&store->engine->epoch, __ATOMIC_RELAXED);
+    store->epoch_deadline = ticks > UINT64_MAX - epoch ? UINT64_MAX : epoch + ticks;
+}
+
+wafer_externref *wafer_externref_new(wafer_store *store, void *data, void (*finalize)(void *)) {
+    wafer_externref *ref = malloc(sizeof *ref);
+    if (!ref) return NULL;
+    ref->data = data;
+    ref->finalize = finalize;
+    ref->next_in_store = store->externrefs;
+    store->externrefs = ref;
+    return ref;
+}
+
+void *wafer_externref_data(const wafer_externref *ref) { return ref->data; }

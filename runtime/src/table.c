@@ -1,0 +1,120 @@
+/* Tables: arrays of references (wafer_func * or wafer_externref *, NULL for null). */
+#include "runtime.h"
+
+#include <stdlib.h>
+
+/* Sizes are u32 (spec 2.3.9: table limits are in the range of u32). */
+static uint32_t table_max(const wafer_store *store, const wafer_tabletype *type) {
+    uint64_t max = UINT32_MAX;
+    if (type->limits.has_max && type->limits.max < max) max = type->limits.max;
+    if (store->engine->config.limits.max_table_elements < max)
+        max = store->engine->config.limits.max_table_elements;
+    return (uint32_t)max;
+}
+
+wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void *init,
+                          wafer_table **out) {
+    uint32_t max = table_max(store, type);
+    if (type->limits.min > max)
+        return error_new(WAFER_ERROR_RESOURCE,
+                         "table minimum of %llu elements exceeds the limit of %u elements",
+                         (unsigned long long)type->limits.min, max);
+    wafer_table *table = calloc(1, sizeof *table);
+    if (!table) return error_new(WAFER_ERROR_RESOURCE, "out of memory");
+    uint32_t size = (uint32_t)type->limits.min;
+    if (size > 0) {
+        table->elems = malloc((size_t)size * sizeof *table->elems);
+        if (!table->elems) {
+            free(table);
+            return error_new(WAFER_ERROR_RESOURCE, "could not allocate a table of %u elements",
+                             size);
+        }
+        for (uint32_t i = 0; i < size; i++) table->elems[i] = init;
+    }
+    table->size = size;
+    table->max = max;
+    table->type = *type;
+    *out = table;
+    return NULL;
+}
+
+uint64_t table_grow(wafer_table *table, uint64_t delta, void *init) {
+    uint32_t old = table->size;
+    if (delta > (uint64_t)(table->max - old)) return UINT64_MAX;
+    if (delta == 0) return old;
+    uint32_t size = old + (uint32_t)delta;
+    void **elems = realloc(table->elems, (size_t)size * sizeof *elems);
+    if (!elems) return UINT64_MAX;
+    for (uint32_t i = old; i < size; i++) elems[i] = init;
+    table->elems = elems;
+    table->size = size;
+    return old;
+}
+
+void table_destroy(wafer_table *table) {
+    free(table->elems);
+    free(table);
+}
+
+/* ---- Public API ----------------------------------------------------------------------------- */
+
+static bool is_reftype(wafer_valtype t) { return t == WAFER_FUNCREF || t == WAFER_EXTERNREF; }
+
+static void *ref_of(wafer_value v) {
+    return v.type == WAFER_FUNCREF ? (void *)v.of.funcref : (void *)v.of.externref;
+}
+
+wafer_error *wafer_table_new(wafer_store *store, const wafer_tabletype *type, wafer_value init,
+                             wafer_table **out) {
+    if (!is_reftype(type->elem))
+        return error_new(WAFER_ERROR_USAGE, "table element type must be a reference type");
+    if (init.type != type->elem)
+        return error_new(WAFER_ERROR_USAGE, "initial value does not match the element type");
+    if (type->limits.min > UINT32_MAX || (type->limits.has_max && type->limits.max > UINT32_MAX))
+        return error_new(WAFER_ERROR_USAGE, "table size must be at most 2^32-1 elements");
+    if (type->limits.has_max && type->limits.min > type->limits.max)
+        return error_new(WAFER_ERROR_USAGE, "size minimum must not be greater than maximum");
+    wafer_table *table;
+    wafer_error *err = table_create(store, type, ref_of(init), &table);
+    if (err) return err;
+    table->next_in_store = store->tables;
+    store->tables = table;
+    *out = table;
+    return NULL;
+}
+
+/* The spec's table type of a table instance: its current size is the minimum. */
+wafer_tabletype wafer_table_type(const wafer_table *table) {
+    wafer_tabletype type = table->type;
+    type.limits.min = table->size;
+    return type;
+}
+
+uint64_t wafer_table_size(const wafer_table *table) { return table->size; }
+
+wafer_error *wafer_table_get(wafer_table *table, uint64_t index, wafer_value *out) {
+    if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
+    *out = value_from_slot(table->type.elem, (uint64_t)(uintptr_t)table->elems[index]);
+    return NULL;
+}
+
+wafer_error *wafer_table_set(wafer_table *table, uint64_t index, wafer_value value) {
+    if (value.type != table->type.elem)
+        return error_new(WAFER_ERROR_USAGE, "value does not match the table's element type");
+    if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
+    table->elems[index] = ref_of(value);
+    return NULL;
+}
+
+wafer_error *wafer_table_grow(wafer_table *table, uint64_t delta, wafer_value init,
+                              uint64_t *old_size) {
+    if (init.type != table->type.elem)
+        return error_new(WAFER_ERROR_USAGE, "initial value does not match the element type");
+    uint64_t old = table_grow(table, delta, ref_of(init));
+    if (old == UINT64_MAX)
+        return error_new(WAFER_ERROR_RESOURCE,
+                         "table.grow by %llu elements refused (size %u, maximum %u)",
+                         (unsigned long long)delta, table->size, table->max);
+    if (old_size) *old_size = old;
+    return NULL;
+}

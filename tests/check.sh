@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Everything `make check` checks, stage by stage:
+#   unit      the cmocka unit tests (make unit), under ASan+UBSan
+#   spec      the spec suite (make spec), under ASan+UBSan, compared with wabt's scores
+#   gcc       the runtime and CLI compile with gcc -O2 and no warning (-Werror)
+#   clang-16  the same with clang-16
+# Prints each stage's result and a last line "N passed, N failed": unit tests plus spec commands,
+# plus one per compiler stage. Exit status 1 if anything failed.
+set -uo pipefail
+
+root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+cd "$root" || exit 2
+logs=$root/build/check
+mkdir -p "$logs"
+jobs=${WAFER_CHECK_JOBS:-2}
+
+total_passed=0
+total_failed=0
+summary=()
+
+# The "N passed, N failed" at the start of a log's last such line; both 0 if there is none.
+counts_of() {
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+  if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+  else
+    echo "0 0"
+  fi
+}
+
+# A stage that runs a test target and reports "N passed, N failed".
+test_stage() {
+  local stage=$1
+  shift
+  local log=$logs/$stage.log passed failed status
+  echo "== $stage: $*"
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  read -r passed failed < <(counts_of "$log")
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1  # it stopped before counting (a build error, a crash): one failure to show it
+  fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  summary+=("$(printf '%-9s %s passed, %s failed' "$stage:" "$passed" "$failed")")
+}
+
+# The compiler flags of the Makefile (CSTD, WARN, INCLUDES), with -Werror.
+WERROR_FLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -O2
+              -Iruntime/include -Iruntime/src)
+
+# A stage that compiles every runtime and CLI source with one compiler, failing on any warning.
+werror_stage() {
+  local stage=$1 cc=$2 log=$logs/$1.log bad=0 src
+  echo "== $stage: every source with $cc -Werror"
+  : >"$log"
+  for src in runtime/src/*.c cli/*.c; do
+    if ! "$cc" "${WERROR_FLAGS[@]}" -c "$src" -o /dev/null >>"$log" 2>&1; then
+      echo "$src does not compile cleanly with $cc" | tee -a "$log"
+      bad=$((bad + 1))
+    fi
+  done
+  if [ "$bad" -eq 0 ]; then
+    total_passed=$((total_passed + 1))
+    summary+=("$(printf '%-9s ok, no warnings' "$stage:")")
+  else
+    cat "$log"
+    total_failed=$((total_failed + 1))
+    summary+=("$(printf '%-9s FAILED: %s file(s) with warnings or errors (%s)' "$stage:" "$bad" \
+      "${log#"$root"/}")")
+  fi
+}
+
+test_stage unit make --no-print-directory -j"$jobs" unit
+test_stage spec make --no-print-directory -j"$jobs" spec
+werror_stage gcc gcc
+werror_stage clang-16 clang-16
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

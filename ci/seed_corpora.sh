@@ -11,6 +11,9 @@
 #   - one assert_malformed and one assert_invalid binary module (the smallest), so the error paths
 #     have seeds too.
 # SIMD files (simd_*) give one valid module each, for the first 8 only: wafer rejects SIMD early.
+# Then 40 modules from binaryen's `wasm-opt -ttf` (binaryen 108), whose seed bytes are SHA-256
+# blocks of a fixed text: executable code with loops, calls, memory and logging imports, which the
+# spec's small modules lack. Every fourth also enables reference types.
 # Files are named by the SHA-1 of their content, as libFuzzer names corpus files. The choice
 # depends only on the suite and wast2json, so rerunning reproduces the directory exactly.
 set -euo pipefail
@@ -26,7 +29,9 @@ if [ -z "$spec" ] || [ ! -f "$spec/reference.tsv" ]; then
   echo "seed_corpora.sh: no spec suite (give its directory, holding reference.tsv)" >&2
   exit 1
 fi
-command -v wast2json >/dev/null || { echo "seed_corpora.sh: wast2json (wabt) missing" >&2; exit 1; }
+for tool in wast2json wasm-opt; do
+  command -v $tool >/dev/null || { echo "seed_corpora.sh: $tool missing" >&2; exit 1; }
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -47,7 +52,7 @@ out=corpora/decode
 mkdir -p "$out"
 rm -f "$out"/*
 python3 - "$tmp" "$out" <<'EOF'
-import hashlib, json, os, sys
+import hashlib, json, os, subprocess, sys
 
 tmp, out = sys.argv[1], sys.argv[2]
 MAX_SIZE = 16 * 1024
@@ -107,5 +112,19 @@ for name in sorted(os.listdir(tmp)):
         group = fresh_sorted(group)
         if group:
             take(group[0])
+
+TTF_FEATURES = ["--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
+                "--enable-multivalue", "--disable-simd"]
+seed_path, module_path = os.path.join(tmp, "ttf.seed"), os.path.join(tmp, "ttf.wasm")
+for i in range(40):
+    size = 1000 + (i * 397) % 15000
+    blocks = (hashlib.sha256(f"wafer-ttf-{i}-{k}".encode()).digest() for k in range(size // 32 + 1))
+    with open(seed_path, "wb") as f:
+        f.write(b"".join(blocks)[:size])
+    features = TTF_FEATURES + (["--enable-reference-types"] if i % 4 == 3 else [])
+    subprocess.run(["wasm-opt", "-ttf", seed_path, "-o", module_path] + features, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(module_path, "rb") as f:
+        take(f.read())
 EOF
 echo "seed_corpora.sh: $(find "$out" -type f | wc -l) files, $(cat "$out"/* | wc -c) bytes in $out"

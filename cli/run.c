@@ -157,10 +157,10 @@ static bool arguments_fit(const wafer_functype *type, const wafer_value *args, i
     return true;
 }
 
-static void print_signature(FILE *out, const wafer_functype *type) {
+static void print_types(FILE *out, const wafer_valtype *types, size_t count) {
     fputc('(', out);
-    for (uint32_t i = 0; i < type->num_params; i++)
-        fprintf(out, "%s%s", i ? ", " : "", value_text_type_name(type->params[i]));
+    for (size_t i = 0; i < count; i++)
+        fprintf(out, "%s%s", i ? ", " : "", value_text_type_name(types[i]));
     fputc(')', out);
 }
 
@@ -187,9 +187,14 @@ static int invoke_one(wafer_store *store, const cli_options *opts, wafer_instanc
     }
     const wafer_functype *type = wafer_func_type(ext.of.func);
     if (status == EXIT_OK && !arguments_fit(type, args, inv->nargs)) {
+        wafer_valtype *given = calloc((size_t)inv->nargs + 1, sizeof *given);
+        for (int i = 0; given && i < inv->nargs; i++) given[i] = args[i].type;
         fprintf(stderr, "wafer run: %s takes ", inv->name);
-        print_signature(stderr, type);
-        fprintf(stderr, "; %d argument(s) of other types given\n", inv->nargs);
+        print_types(stderr, type->params, type->num_params);
+        fprintf(stderr, ", given ");
+        if (given) print_types(stderr, given, (size_t)inv->nargs);
+        fputc('\n', stderr);
+        free(given);
         status = EXIT_USAGE;
     }
     if (status == EXIT_OK &&

@@ -90,15 +90,14 @@ typedef struct totals {
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
-/* Makes room for one more item in a growable array. */
-static bool reserve_one(void **items, size_t *capacity, size_t count, size_t item_size) {
-    if (count < *capacity) return true;
+/* A growable array with room for one more item: items itself, or where it moved; NULL (items
+ * unchanged) if memory ran out. */
+static void *room_for_one(void *items, size_t *capacity, size_t count, size_t item_size) {
+    if (count < *capacity) return items;
     size_t grown_capacity = *capacity ? *capacity * 2 : 8;
-    void *grown = realloc(*items, grown_capacity * item_size);
-    if (!grown) return false;
-    *items = grown;
-    *capacity = grown_capacity;
-    return true;
+    void *grown = realloc(items, grown_capacity * item_size);
+    if (grown) *capacity = grown_capacity;
+    return grown;
 }
 
 static void outcome_set(outcome *o, wafer_error_kind kind, const char *fmt, ...)
@@ -172,7 +171,9 @@ static named_map *find_named(named_map *items, size_t count, const char *name, s
 
 static bool add_named(named_map **items, size_t *count, size_t *capacity, const char *name,
                       size_t len, export_map *map) {
-    if (!reserve_one((void **)items, capacity, *count, sizeof **items)) return false;
+    named_map *grown = room_for_one(*items, capacity, *count, sizeof **items);
+    if (!grown) return false;
+    *items = grown;
     char *copy = malloc(len + 1);
     if (!copy) return false;
     if (len) memcpy(copy, name, len);
@@ -182,7 +183,9 @@ static bool add_named(named_map **items, size_t *count, size_t *capacity, const 
 }
 
 static export_map *new_map(script *s) {
-    if (!reserve_one((void **)&s->maps, &s->maps_cap, s->nmaps, sizeof *s->maps)) return NULL;
+    export_map **grown = room_for_one(s->maps, &s->maps_cap, s->nmaps, sizeof *s->maps);
+    if (!grown) return NULL;
+    s->maps = grown;
     export_map *map = malloc(sizeof *map);
     if (!map) return NULL;
     export_map_init(map);
@@ -229,11 +232,14 @@ static wafer_module *compile(script *s, json_t *command, outcome *o) {
     outcome_take(o, wafer_module_new(s->engine, bytes, len, &module));
     free(bytes);
     if (o->failed) return NULL;
-    if (!reserve_one((void **)&s->modules, &s->modules_cap, s->nmodules, sizeof *s->modules)) {
+    wafer_module **grown = room_for_one(s->modules, &s->modules_cap, s->nmodules,
+                                        sizeof *s->modules);
+    if (!grown) {
         wafer_module_release(module);
         outcome_set(o, WAFER_ERROR_RESOURCE, "out of memory");
         return NULL;
     }
+    s->modules = grown;
     s->modules[s->nmodules++] = module;
     return module;
 }
@@ -288,7 +294,8 @@ static void action_result_free(action_result *r) {
     r->count = 0;
 }
 
-static bool invoke(script *s, json_t *action, wafer_func *func, action_result *r) {
+/* Calls func with the action's arguments; r->outcome says how it went. */
+static void invoke(script *s, json_t *action, wafer_func *func, action_result *r) {
     json_t *args_json = json_object_get(action, "args");
     size_t nargs = json_array_size(args_json);
     wafer_value *args = calloc(nargs + 1, sizeof *args);
@@ -297,7 +304,7 @@ static bool invoke(script *s, json_t *action, wafer_func *func, action_result *r
     if (!args || !r->values) {
         free(args);
         outcome_set(&r->outcome, WAFER_ERROR_RESOURCE, "out of memory");
-        return false;
+        return;
     }
     for (size_t i = 0; i < nargs; i++) {
         char why[256];
@@ -305,7 +312,7 @@ static bool invoke(script *s, json_t *action, wafer_func *func, action_result *r
                                   sizeof why)) {
             outcome_set(&r->outcome, WAFER_ERROR_USAGE, "argument %zu: %s", i, why);
             free(args);
-            return false;
+            return;
         }
     }
     options_prepare_store(s->opts, s->store);
@@ -313,7 +320,6 @@ static bool invoke(script *s, json_t *action, wafer_func *func, action_result *r
                  wafer_func_call(s->store, func, args, nargs, r->values, type->num_results));
     free(args);
     if (!r->outcome.failed) r->count = type->num_results;
-    return !r->outcome.failed;
 }
 
 /* Runs an "invoke" or "get" action; r->outcome says how it went. */
@@ -356,8 +362,11 @@ static void run_action(script *s, json_t *command, action_result *r) {
     }
 }
 
+/* Runner problems (a missing file or export) are USAGE outcomes and speak for themselves. */
 static void describe_outcome(const outcome *o, char *out, size_t size) {
-    if (o->kind == WAFER_ERROR_TRAP)
+    if (o->kind == WAFER_ERROR_USAGE)
+        snprintf(out, size, "%s", o->message);
+    else if (o->kind == WAFER_ERROR_TRAP)
         snprintf(out, size, "trap \"%s\"", o->message);
     else
         snprintf(out, size, "%s error \"%s\"", error_text_kind(o->kind), o->message);
@@ -636,7 +645,7 @@ static void run_script(const cli_options *opts, wafer_engine *engine, bool verbo
     }
     printf("%s: %d passed, %d failed", path, s.passed, s.failed);
     if (s.skipped) printf(", %d skipped", s.skipped);
-    if (s.warnings) printf(" (%d warnings)", s.warnings);
+    if (s.warnings) printf(" (%d warning%s)", s.warnings, s.warnings == 1 ? "" : "s");
     putchar('\n');
     fflush(stdout);
     t->passed += s.passed;

@@ -24,7 +24,7 @@ enum {
     FUZZ_MAX_TABLE_ELEMENTS = 10000,
     FUZZ_MAX_TABLES = 16,
     FUZZ_MAX_CALL_DEPTH = 500,
-    FUZZ_STACK_SLOTS = 1 << 16,
+    FUZZ_STACK_SLOTS = 1 << 14, /* 128 KiB of value stack */
     FUZZ_MAX_RESULTS = 64,
 };
 /* Fuel for the start function and for each exported function, and for all of one input. */

@@ -8,7 +8,8 @@
 # plus one per compiler stage. Exit status 1 if anything failed.
 set -uo pipefail
 
-root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null ||
+       { cd "$(dirname "$0")/.." && pwd; })
 cd "$root" || exit 2
 logs=$root/build/check
 mkdir -p "$logs"
@@ -18,32 +19,30 @@ total_passed=0
 total_failed=0
 summary=()
 
-# The "N passed, N failed" at the start of a log's last such line; both 0 if there is none.
-counts_of() {
-  local line
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
-  if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-    echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
-  else
-    echo "0 0"
-  fi
+# The last line of a log that starts "N passed, N failed".
+counts_line() {
+  grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1
 }
 
 # A stage that runs a test target and reports "N passed, N failed".
 test_stage() {
   local stage=$1
   shift
-  local log=$logs/$stage.log passed failed status
+  local log=$logs/$stage.log line passed=0 failed=0 status
   echo "== $stage: $*"
   "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
-  read -r passed failed < <(counts_of "$log")
+  line=$(counts_line "$log")
+  if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]}
+  fi
   if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1  # it stopped before counting (a build error, a crash): one failure to show it
+    line="stopped with exit status $status before its count (${log#"$root"/})"
   fi
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
-  summary+=("$(printf '%-9s %s passed, %s failed' "$stage:" "$passed" "$failed")")
+  summary+=("$(printf '%-9s %s' "$stage:" "$line")")
 }
 
 # The compiler flags of the Makefile (CSTD, WARN, INCLUDES), with -Werror.
@@ -57,7 +56,7 @@ werror_stage() {
   : >"$log"
   for src in runtime/src/*.c cli/*.c; do
     if ! "$cc" "${WERROR_FLAGS[@]}" -c "$src" -o /dev/null >>"$log" 2>&1; then
-      echo "$src does not compile cleanly with $cc" | tee -a "$log"
+      echo "$src does not compile cleanly with $cc" >>"$log"
       bad=$((bad + 1))
     fi
   done

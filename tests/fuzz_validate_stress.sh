@@ -5,15 +5,16 @@
 #
 # WAFER defaults to build/asan/wafer (built by `make asan`), CORPUS_DIR to corpora/decode. Until
 # STRESS_SECONDS (default 60) have passed it writes inputs of these kinds, in turn, and runs
-# `WAFER validate FILE` on each:
+# `WAFER validate FILE...` on them, 50 at a time:
 #   random      random bytes (0-2000), most of them behind a valid header;
 #   bitflip     a corpus module with 1-8 bits flipped;
 #   bytes       a corpus module with 1-4 bytes set to 0x00, 0x7f, 0x80 or 0xff;
 #   truncate    a corpus module cut short;
 #   splice      a corpus module with a span deleted, duplicated, or replaced by another's bytes.
 # A run passes when it exits 0 (valid) or 1 (invalid) without any sanitizer report. Any other exit
-# status (crash, abort, timeout after 10 s) or report is a failure: the input and its output are
-# saved to findings/validate_stress/. Prints counts per kind; exit status 1 on any failure.
+# status (crash, abort, timeout) or report is a failure, and its inputs are then validated one by
+# one: each failing input and its output are saved to findings/validate_stress/. Prints counts
+# per kind; exit status 1 on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 exec python3 - "$wafer" "$corpus" "${STRESS_SECONDS:-60}" "${STRESS_SEED:-}" <<'EOF'
-import hashlib, os, random, re, subprocess, sys, tempfile, time
+import hashlib, os, random, re, shutil, subprocess, sys, tempfile, time
 
 wafer, corpus_dir, seconds, seed = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 seed = int(seed) if seed else random.randrange(1 << 32)
@@ -86,41 +87,65 @@ kinds = [("random", random_bytes), ("bitflip", bitflip), ("bytes", set_bytes),
 counts = {k: [0, 0, 0] for k, _ in kinds}  # valid, invalid, failed
 failures = []
 findings = "findings/validate_stress"
+BATCH = 50
+
+def validate(paths):
+    """Exit status (or "timeout") and output of one `wafer validate` over paths."""
+    try:
+        p = subprocess.run([wafer, "validate"] + paths, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10 + len(paths))
+        return p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        return "timeout", e.stdout or b""
+
+def passed(rc, out):
+    return rc in (0, 1) and not SANITIZER.search(out)
+
+def record_failure(kind, data, rc, out):
+    counts[kind][2] += 1
+    os.makedirs(findings, exist_ok=True)
+    saved = os.path.join(findings, f"{kind}-{hashlib.sha1(data).hexdigest()}.wasm")
+    with open(saved, "wb") as f:
+        f.write(data)
+    with open(saved + ".log", "wb") as f:
+        f.write(f"exit status: {rc}\n".encode() + out)
+    failures.append(saved)
+    print(f"FAIL {saved}: exit status {rc}", flush=True)
+
 print(f"validate stress: {wafer}, {len(corpus)} corpus modules, {seconds:.0f}s, seed {seed}",
       flush=True)
 start = time.monotonic()
 last_report = start
 n = 0
 with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "input.wasm")
+    # A private copy, so a rebuild during the run cannot pull the binary away.
+    shutil.copy(wafer, os.path.join(tmp, "wafer"))
+    wafer = os.path.join(tmp, "wafer")
     while time.monotonic() - start < seconds:
         if time.monotonic() - last_report >= 30:
             last_report = time.monotonic()
             print(f"  {n} inputs, {len(failures)} failures", flush=True)
-        kind, make = kinds[n % len(kinds)]
-        n += 1
-        data = make()
-        with open(path, "wb") as f:
-            f.write(data)
-        try:
-            p = subprocess.run([wafer, "validate", path], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=10)
-            rc, out = p.returncode, p.stdout
-        except subprocess.TimeoutExpired as e:
-            rc, out = "timeout", e.stdout or b""
-        if rc in (0, 1) and not SANITIZER.search(out):
-            counts[kind][rc] += 1
-            continue
-        counts[kind][2] += 1
-        os.makedirs(findings, exist_ok=True)
-        h = hashlib.sha1(data).hexdigest()
-        saved = os.path.join(findings, f"{kind}-{h}.wasm")
-        with open(saved, "wb") as f:
-            f.write(data)
-        with open(saved + ".log", "wb") as f:
-            f.write(f"exit status: {rc}\n".encode() + out)
-        failures.append(f"{saved} (exit status {rc})")
-        print(f"FAIL {saved}: exit status {rc}", flush=True)
+        # One process validates a batch (ASan's start-up costs more than validating); a batch
+        # that fails is run again one input at a time to find the culprits.
+        batch = []
+        for _ in range(BATCH):
+            kind, make = kinds[n % len(kinds)]
+            path = os.path.join(tmp, f"{n}.wasm")
+            data = make()
+            with open(path, "wb") as f:
+                f.write(data)
+            batch.append((kind, path, data))
+            n += 1
+        rc, out = validate([path for _, path, _ in batch])
+        for kind, path, data in batch:
+            if not passed(rc, out):
+                one_rc, one_out = validate([path])
+                if not passed(one_rc, one_out):
+                    record_failure(kind, data, one_rc, one_out)
+                    continue
+            refused = (path + ": ").encode() in out
+            counts[kind][1 if refused else 0] += 1
+            os.remove(path)
 
 elapsed = time.monotonic() - start
 for k, (v, i, f) in counts.items():

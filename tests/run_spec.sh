@@ -13,8 +13,9 @@
 # not to match for now; a listed file that matches fails the run, so the list only shrinks.
 #
 # Prints a table per part and ends with "N passed, N failed, N skipped, N known": commands
-# passed, commands failed in files that fail the run (plus one per list entry that should go),
-# commands skipped, commands failed in listed files. Exit status 1 if any file fails the run.
+# passed; commands that did not pass in files that fail the run (at least one per such file, so
+# a sanitizer report after the last command or a list entry that should go counts too); commands
+# skipped; commands that did not pass in listed files. Exit status 1 if any file fails the run.
 #
 # Environment: WAFER_SPEC_DIR (default: ../shared/spec beside the repository),
 # WAFER_SPEC_TIMEOUT (seconds per file, default 300), WAFER_SPEC_JOBS (default 2).
@@ -24,7 +25,8 @@ if [ $# -ne 1 ]; then
   echo "usage: $0 BINARY" >&2
   exit 2
 fi
-root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null ||
+       { cd "$(dirname "$0")/.." && pwd; })
 binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 spec_dir=${WAFER_SPEC_DIR:-$root/../shared/spec}
 known_list=$root/tests/spec_known_failures.txt
@@ -40,6 +42,7 @@ if [ ! -f "$spec_dir/reference.tsv" ]; then
   echo "$0: no spec suite at $spec_dir (set WAFER_SPEC_DIR)" >&2
   exit 2
 fi
+spec_dir=$(cd "$spec_dir" && pwd -P)
 command -v wast2json >/dev/null || { echo "$0: wast2json (package wabt) is missing" >&2; exit 2; }
 
 # reference.tsv: file, proposal, passed, total, flags. The part names the table and the output
@@ -147,17 +150,19 @@ report_file() {
     verdict="ok"
   else
     verdict="FAIL: $verdict (see ${log#"$root"/})"
+    # A file can fail the run with every command passed (a sanitizer report at exit): count it.
+    [ "$missed" -eq 0 ] && missed=1
     sum_failed=$((sum_failed + missed))
     files_bad=$((files_bad + 1))
   fi
-  printf '  %-30s %13s %8s %13s  %s\n' "$name" "$wafer_col" "$skipped" "$ref_passed/$ref_total" \
+  printf '  %-36s %13s %8s %13s  %s\n' "$name" "$wafer_col" "$skipped" "$ref_passed/$ref_total" \
     "$verdict"
 }
 
 for part in core memory64 multi-memory; do
   echo
   if [ "$part" = core ]; then echo "core (without SIMD)"; else echo "$part"; fi
-  printf '  %-30s %13s %8s %13s  %s\n' file wafer skipped reference verdict
+  printf '  %-36s %13s %8s %13s  %s\n' file wafer skipped reference verdict
   simd_rows=""
   while IFS=$'\t' read -r file proposal ref_passed ref_total flags; do
     [ "$file" = file ] && continue
@@ -165,7 +170,7 @@ for part in core memory64 multi-memory; do
     name=$(basename "$file" .wast)
     case $name in
       simd_*)
-        simd_rows+=$(printf '  %-30s %13s %8s %13s  %s' "$name" - - "$ref_passed/$ref_total" \
+        simd_rows+=$(printf '  %-36s %13s %8s %13s  %s' "$name" - - "$ref_passed/$ref_total" \
           "not supported yet")$'\n'
         continue ;;
     esac

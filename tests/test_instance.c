@@ -680,6 +680,42 @@ static void test_host_calls_back_into_wasm(void **state) {
     wafer_engine_delete(engine);
 }
 
+/* Calls the calling instance's export "run" again: wasm -> host -> wasm -> host ... forever. */
+static wafer_error *call_run_again(void *env, wafer_caller *caller, const wafer_value *args,
+                                   wafer_value *results) {
+    int *calls = env;
+    ++*calls;
+    wafer_extern run;
+    if (!wafer_caller_export(caller, "run", 3, &run)) return wafer_error_new_trap("no export run");
+    return wafer_func_call(wafer_caller_store(caller), run.of.func, args, 1, results, 1);
+}
+
+/* Unbounded recursion through a host function ends in "call stack exhausted" long before the
+ * native stack runs out, and the store stays usable afterwards. */
+static void test_host_recursion_is_bounded(void **state) {
+    (void)state;
+    wafer_engine *engine = engine_with(NULL);
+    wafer_module *module = compile(engine, callback_wasm, sizeof callback_wasm);
+    wafer_store *store = wafer_store_new(engine);
+    int calls = 0;
+    wafer_extern cb = {WAFER_EXTERN_FUNC,
+                       .of.func = wafer_func_new_host(store, &type_i32_i32, call_run_again, &calls,
+                                                      NULL)};
+    wafer_instance *instance;
+    check(wafer_instance_new(store, module, &cb, 1, &instance));
+    wafer_func *run = export_of(instance, "run").of.func;
+    int32_t r;
+    expect_trap(call_i32(store, run, (int32_t[]){1}, 1, &r), WAFER_TRAP_CALL_STACK_EXHAUSTED,
+                "call stack exhausted");
+    assert_true(calls > 100);
+    assert_true(calls < 1000);
+    assert_int_equal(call1(store, export_of(instance, "double").of.func, 4), 8);
+
+    wafer_store_delete(store);
+    wafer_module_release(module);
+    wafer_engine_delete(engine);
+}
+
 /* ---- Traps during instantiation ----------------------------------------------------------- */
 
 /* As linking.wast requires: the segments' writes into imported objects stay, and the failed
@@ -909,6 +945,7 @@ int main(void) {
         cmocka_unit_test(test_table_from_host),
         cmocka_unit_test(test_globals),
         cmocka_unit_test(test_host_calls_back_into_wasm),
+        cmocka_unit_test(test_host_recursion_is_bounded),
         cmocka_unit_test(test_trap_in_start_function),
         cmocka_unit_test(test_segment_traps_keep_earlier_writes),
         cmocka_unit_test(test_fuel),

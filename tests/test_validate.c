@@ -449,6 +449,12 @@ static void test_compile_memory_access(void **state) {
                 "4: LOAD32_U_M64 0 0 0 0 1\n"
                 "10: RETURN\n",
                 0x42, 0x04, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x0B);
+    /* an offset of 0 in 6 bytes is a u64, fine for a 32-bit memory with memory64 on */
+    EXPECT_CODE(WITH_MEMORY, "", "i", "",
+                "0: CONST32 0 0\n"
+                "3: LOAD32_U 0 0 0 0\n"
+                "8: RETURN\n",
+                0x41, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0B);
     EXPECT_CODE(WITH_MEMORY, "", "i", "",
                 "0: MEMORY_SIZE 0 0\n"
                 "3: MEMORY_GROW 0 0 0\n"
@@ -512,6 +518,9 @@ static void test_invalid_bodies(void **state) {
     BODY_INVALID(0, "", "", "", "unknown type", 0x02, 0x05, 0x0B, 0x0B);
     BODY_INVALID(WITH_MEMORY, "", "", "", "alignment must not be larger than natural", 0x41, 0x00,
                  0x28, 0x03, 0x00, 0x1A, 0x0B);
+    /* with memory64 offsets are u64, bounded for 32-bit memories */
+    BODY_INVALID(WITH_MEMORY, "", "", "", "offset out of range", 0x41, 0x00, 0x28, 0x02, 0x80,
+                 0x80, 0x80, 0x80, 0x10, 0x1A, 0x0B);
     /* a typed select takes exactly one type */
     BODY_INVALID(0, "", "", "", "invalid result arity", 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1C,
                  0x02, 0x7F, 0x7F, 0x1A, 0x0B);
@@ -607,6 +616,19 @@ static void test_simd_and_disabled_features(void **state) {
     engine = engine_with(WAFER_FEATURE_SAT_FLOAT_TO_INT, NULL);
     build(&m, 0, "f", "i", "", BYTES(0x20, 0x00, 0xFC, 0x00, 0x0B));
     expect_error_with(engine, &m, WAFER_ERROR_UNSUPPORTED, "unsupported feature: saturating");
+    wafer_engine_delete(engine);
+    engine = engine_with(WAFER_FEATURE_MULTI_VALUE, NULL);
+    build(&m, 0, "", "ii", "", BYTES(0x41, 0x00, 0x41, 0x00, 0x0B));
+    expect_error_with(engine, &m, WAFER_ERROR_UNSUPPORTED, "unsupported feature: multi-value");
+    build(&m, 0, "", "", "", BYTES(0x02, 0x00, 0x0B, 0x0B)); /* block (type 0) */
+    expect_error_with(engine, &m, WAFER_ERROR_UNSUPPORTED, "unsupported feature: multi-value");
+    wafer_engine_delete(engine);
+    /* (global (mut i32) (i32.const 0)) (export "g" (global 0)) */
+    m.n = 0;
+    put(&m, BYTES(HEADER, 0x06, 0x06, 0x01, 0x7F, 0x01, 0x41, 0x00, 0x0B, 0x07, 0x05, 0x01, 0x01,
+                  'g', 0x03, 0x00));
+    engine = engine_with(WAFER_FEATURE_MUTABLE_GLOBALS, NULL);
+    expect_error_with(engine, &m, WAFER_ERROR_UNSUPPORTED, "unsupported feature: mutable globals");
     wafer_engine_delete(engine);
 }
 

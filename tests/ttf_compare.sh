@@ -3,7 +3,7 @@
 #
 #   TTF_COUNT=100 TTF_SEED=N tests/ttf_compare.sh [WAFER]
 #
-# For each of TTF_COUNT (default 100) modules: random seed bytes (500-4000) -> `wasm-opt -ttf`
+# For each of TTF_COUNT (default 100) modules: random seed bytes (500-16000) -> `wasm-opt -ttf`
 # with bulk memory, sign extension, non-trapping float-to-int and multi-value (one module in four
 # also with reference types; never SIMD), then
 #   wasm-interp --run-all-exports --dummy-import-func m.wasm
@@ -29,9 +29,10 @@ for tool in wasm-opt wasm-interp wasm-validate; do
 done
 
 exec python3 - "$wafer" "${TTF_COUNT:-100}" "${TTF_SEED:-}" <<'EOF'
-import hashlib, os, random, re, subprocess, sys, tempfile
+import hashlib, os, random, re, shutil, subprocess, sys, tempfile
 
 wafer, count, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+wafer_name = wafer
 seed = int(seed) if seed else random.randrange(1 << 32)
 rng = random.Random(seed)
 FEATURES = ["--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
@@ -98,21 +99,27 @@ def save(data, ref, ours, verdict, note):
         f.write(data)
     with open(base + ".txt", "w") as f:
         f.write(f"verdict: {verdict}: {note}\n\n== wasm-interp --run-all-exports "
-                f"--dummy-import-func\n{ref}\n== {wafer} run --invoke-all\n{ours}\n")
+                f"--dummy-import-func\n{ref}\n== {wafer_name} run --invoke-all\n{ours}\n")
     return base + ".wasm"
 
 counts = {"agree": 0, "differ": 0, "trap-kind": 0, "inconclusive": 0}
 reasons = {}
 print(f"ttf compare: {count} modules, seed {seed}, {wafer} vs wasm-interp", flush=True)
 with tempfile.TemporaryDirectory() as tmp:
+    # A private copy, so a rebuild during the run cannot pull the binary away.
+    shutil.copy(wafer, os.path.join(tmp, "wafer"))
+    wafer = os.path.join(tmp, "wafer")
     seed_path, module = os.path.join(tmp, "seed"), os.path.join(tmp, "m.wasm")
     for i in range(count):
         with open(seed_path, "wb") as f:
-            f.write(rng.randbytes(rng.randint(500, 4000)))
+            f.write(rng.randbytes(rng.randint(500, 16000)))
         features = FEATURES + (["--enable-reference-types"] if i % 4 == 3 else [])
         gen = subprocess.run(["wasm-opt", "-ttf", seed_path, "-o", module] + features,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         verdict, note = "inconclusive", ""
+        if i and i % 50 == 0:
+            print(f"  {i} modules: " + ", ".join(f"{v} {k}" for k, v in counts.items()),
+                  flush=True)
         if gen.returncode != 0:
             note = "wasm-opt failed"
             counts[verdict] += 1
@@ -161,9 +168,6 @@ with tempfile.TemporaryDirectory() as tmp:
         counts[verdict] += 1
         if verdict == "inconclusive":
             reasons[note] = reasons.get(note, 0) + 1
-        if (i + 1) % 50 == 0:
-            print(f"  {i + 1} modules: " + ", ".join(f"{v} {k}" for k, v in counts.items()),
-                  flush=True)
 
 print("ttf compare: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" (seed {seed})")
 for note, n in sorted(reasons.items()):

@@ -189,8 +189,8 @@ void code_dump(const code_func *func, FILE *out);
 
 /* How compile.c reads the conventions above (where they leave a choice):
  * - BR_TABLE's offsets, like every branch offset, are relative to the BR_TABLE's opcode cell.
- * - Loads and stores on a 32-bit memory carry a 32-bit offset (one cell); the address operand of
- *   every memory instruction is the lower of its slots ("a"); a load's d is the same slot as a.
+ * - Loads and stores on a 32-bit memory carry a 32-bit offset (one cell): validation bounds the
+ *   offset of a memarg for a 32-bit memory to u32.
  * - ref.null is CONST64 d 0 0; the reinterpretations emit nothing (the slot already holds the
  *   bits); drop and nop emit nothing.
  * - Loop labels point at the loop's INTERRUPT_CHECK, so every back edge passes one; nothing is

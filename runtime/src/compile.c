@@ -192,8 +192,9 @@ static bool read_index_or_zero(body_reader *br, uint32_t feature, uint32_t *out)
 }
 
 /* memarg (spec 5.4.6): alignment flags, where bit 6 announces a memory index (multi-memory), then
- * the offset, a u64 for a 64-bit memory (memory64). Without multi-memory the flags are the
- * alignment alone, so bit 6 makes an alignment that validation refuses. */
+ * the offset, a u64 with memory64 (validation bounds it for 32-bit memories). Without
+ * multi-memory the flags are the alignment alone, so bit 6 makes an alignment that validation
+ * refuses. */
 typedef struct memarg {
     uint32_t align; /* log2 */
     uint32_t memory;
@@ -210,10 +211,7 @@ static bool read_memarg(body_reader *br, memarg *a) {
         flags &= ~UINT32_C(0x40);
     }
     a->align = flags;
-    const wafer_module *m = br->m;
-    bool is64 = a->memory < m->num_memories ? m->memories[a->memory].is64
-                                             : has_feature(br, WAFER_FEATURE_MEMORY64);
-    if (is64) return reader_u64(&br->r, &a->offset);
+    if (has_feature(br, WAFER_FEATURE_MEMORY64)) return reader_u64(&br->r, &a->offset);
     uint32_t offset;
     if (!read_u32(br, &offset)) return false;
     a->offset = offset;
@@ -534,19 +532,29 @@ static bool spend(compiler *c, uint64_t cells) {
                 (unsigned long long)c->budget);
 }
 
-/* Grows *array to hold `need` entries of `size` bytes. */
-static bool reserve(compiler *c, void **array, uint32_t *cap, uint64_t need, size_t size) {
-    if (need <= *cap) return true;
+/* Returns array grown to hold `need` entries of `size` bytes, or array itself, unchanged, after
+ * recording a failure. Use through RESERVE. */
+static void *grow(compiler *c, void *array, uint32_t *cap, uint64_t need, size_t size) {
+    if (need <= *cap) return array;
     uint64_t new_cap = *cap ? (uint64_t)*cap * 2 : 16;
     if (new_cap < need) new_cap = need;
     if (new_cap > UINT32_MAX) new_cap = UINT32_MAX;
-    if (need > new_cap) return fail(c, WAFER_ERROR_LIMIT, "function too large to compile");
-    void *p = realloc(*array, (size_t)new_cap * size);
-    if (!p) return out_of_memory(c);
-    *array = p;
+    if (need > new_cap) {
+        fail(c, WAFER_ERROR_LIMIT, "function too large to compile");
+        return array;
+    }
+    void *p = realloc(array, (size_t)new_cap * size);
+    if (!p) {
+        out_of_memory(c);
+        return array;
+    }
     *cap = (uint32_t)new_cap;
-    return true;
+    return p;
 }
+
+/* Makes room for `need` entries in array (capacity cap); false after a failure. */
+#define RESERVE(c, array, cap, need)                                                               \
+    ((array) = grow(c, array, &(cap), (uint64_t)(need), sizeof *(array)), (c)->err == NULL)
 
 /* ---- Emitting ------------------------------------------------------------------------------- */
 
@@ -561,7 +569,7 @@ static bool live(compiler *c) {
 static uint32_t slot(const compiler *c, uint32_t depth) { return c->num_locals + depth; }
 
 static bool emit_cells(compiler *c, const uint32_t *cells, uint32_t n) {
-    if (!spend(c, n) || !reserve(c, (void **)&c->code, &c->code_cap, (uint64_t)c->len + n, 4))
+    if (!spend(c, n) || !RESERVE(c, c->code, c->code_cap, (uint64_t)c->len + n))
         return false;
     memcpy(c->code + c->len, cells, n * sizeof *cells);
     c->len += n;
@@ -576,8 +584,7 @@ static bool emit_cells(compiler *c, const uint32_t *cells, uint32_t n) {
 static uint32_t branch_offset(uint32_t from_pc, uint32_t to_pc) { return to_pc - from_pc; }
 
 static bool add_patch(compiler *c, ctrl *target, uint32_t op_pc, uint32_t cell) {
-    if (!reserve(c, (void **)&c->patches, &c->patches_cap, (uint64_t)c->npatches + 1,
-                 sizeof *c->patches))
+    if (!RESERVE(c, c->patches, c->patches_cap, (uint64_t)c->npatches + 1))
         return false;
     c->patches[c->npatches] = (patch){op_pc, cell, target->patches};
     target->patches = c->npatches++;
@@ -651,8 +658,8 @@ static bool emit_branch(compiler *c, ctrl *target) {
 static bool record_stack_map(compiler *c) {
     uint32_t count = c->num_ref_locals + c->nrefs;
     if (!spend(c, (uint64_t)count + 3) ||
-        !reserve(c, (void **)&c->maps, &c->maps_cap, (uint64_t)c->nmaps + 1, sizeof *c->maps) ||
-        !reserve(c, (void **)&c->map_slots, &c->slots_cap, (uint64_t)c->nslots + count, 4))
+        !RESERVE(c, c->maps, c->maps_cap, (uint64_t)c->nmaps + 1) ||
+        !RESERVE(c, c->map_slots, c->slots_cap, (uint64_t)c->nslots + count))
         return false;
     c->maps[c->nmaps++] = (code_stack_map){c->len, c->nslots, count};
     if (c->num_ref_locals > 0) {
@@ -669,10 +676,10 @@ static bool push(compiler *c, vtype t) {
     if (c->nvals >= c->budget)
         return fail(c, WAFER_ERROR_LIMIT, "operand stack deeper than %llu values",
                     (unsigned long long)c->budget);
-    if (!reserve(c, (void **)&c->vals, &c->vals_cap, (uint64_t)c->nvals + 1, sizeof *c->vals))
+    if (!RESERVE(c, c->vals, c->vals_cap, (uint64_t)c->nvals + 1))
         return false;
     if (is_reftype(t)) {
-        if (!reserve(c, (void **)&c->ref_depths, &c->refs_cap, (uint64_t)c->nrefs + 1, 4))
+        if (!RESERVE(c, c->ref_depths, c->refs_cap, (uint64_t)c->nrefs + 1))
             return false;
         c->ref_depths[c->nrefs++] = c->nvals;
     }
@@ -749,7 +756,7 @@ static bool push_ctrl(compiler *c, uint8_t kind, const wafer_valtype *params, ui
         return fail(c, WAFER_ERROR_LIMIT, "blocks nested deeper than the limit of %u",
                     c->limits->max_nesting);
     bool dead = c->nctrls > 0 && (top(c)->dead || top(c)->unreachable);
-    if (!reserve(c, (void **)&c->ctrls, &c->ctrls_cap, (uint64_t)c->nctrls + 1, sizeof *c->ctrls))
+    if (!RESERVE(c, c->ctrls, c->ctrls_cap, (uint64_t)c->nctrls + 1))
         return false;
     c->ctrls[c->nctrls++] = (ctrl){
         .kind = kind,
@@ -803,8 +810,8 @@ static bool resolve_blocktype(compiler *c, const blocktype *bt, const wafer_valt
 
 static bool compile_block(compiler *c, uint8_t op) {
     blocktype bt;
-    const wafer_valtype *params, *results;
-    uint32_t np, nr;
+    const wafer_valtype *params = NULL, *results = NULL;
+    uint32_t np = 0, nr = 0;
     if (!read_blocktype(&c->in, &bt)) return read_failed(c);
     if (!resolve_blocktype(c, &bt, &params, &np, &results, &nr)) return false;
     uint32_t h = c->nvals;
@@ -940,7 +947,7 @@ static bool compile_br_table(compiler *c) {
         uint32_t table_pc = c->len, key = table_pc + 1;
         if (!EMIT(c, OP_BR_TABLE, slot(c, h - 1), n) ||
             !spend(c, (uint64_t)n + 1) ||
-            !reserve(c, (void **)&c->code, &c->code_cap, (uint64_t)c->len + n + 1, 4))
+            !RESERVE(c, c->code, c->code_cap, (uint64_t)c->len + n + 1))
             return false;
         c->len += n + 1;
         c->in.r = entries;
@@ -1013,7 +1020,7 @@ static bool compile_call_indirect(compiler *c) {
 }
 
 static bool compile_select(compiler *c, bool typed) {
-    vtype t = VT_UNKNOWN, t1, t2;
+    vtype t = VT_UNKNOWN, t1 = VT_UNKNOWN, t2 = VT_UNKNOWN;
     if (typed) {
         uint32_t n;
         uint8_t byte;
@@ -1143,6 +1150,9 @@ static bool compile_memory_access(compiler *c, uint8_t op) {
     if (a.align > acc->natural_align)
         return INVALID(c, "alignment must not be larger than natural (2^%u > 2^%u)", a.align,
                        acc->natural_align);
+    if (!mt->is64 && a.offset > UINT32_MAX)
+        return INVALID(c, "offset out of range: %llu for a 32-bit memory",
+                       (unsigned long long)a.offset);
     uint32_t h = c->nvals;
     if (acc->store) {
         if (!pop(c, acc->type) || !pop(c, index_type(mt))) return false;
@@ -1278,7 +1288,7 @@ static bool compile_ref(compiler *c, uint8_t op) {
         return push(c, byte);
     }
     case WASM_REF_IS_NULL: {
-        vtype t;
+        vtype t = VT_UNKNOWN;
         if (!pop_any(c, &t)) return false;
         if (t != VT_UNKNOWN && !is_reftype(t))
             return INVALID(c, "type mismatch: ref.is_null on %s", vtype_name(t));
@@ -1409,7 +1419,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
     case WASM_CALL: return compile_call(c);
     case WASM_CALL_INDIRECT: return compile_call_indirect(c);
     case WASM_DROP: {
-        vtype t;
+        vtype t = VT_UNKNOWN;
         return pop_any(c, &t);
     }
     case WASM_SELECT: return compile_select(c, false);

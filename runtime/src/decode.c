@@ -54,7 +54,7 @@ typedef struct decoder {
     const uint8_t *section_end;
     bool in_sections;  /* past the preamble: running out of bytes is END_OF_SECTION */
     wafer_error *err;  /* a failure that is not malformation (limit, unsupported, out of memory) */
-    bool has_function_section, has_code_section, has_data_section;
+    bool has_code_section, has_data_section;
     uint32_t num_declared_funcs; /* entries of the function section */
     uint32_t cap_funcs, cap_tables, cap_memories, cap_globals;
 } decoder;
@@ -501,7 +501,6 @@ static bool decode_functions(decoder *d) {
         if (!reader_u32(&d->r, &m->func_type_indices[m->num_funcs + i])) return false;
     m->num_funcs += n;
     d->num_declared_funcs = n;
-    d->has_function_section = true;
     return true;
 }
 

@@ -238,7 +238,7 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
 #pragma GCC diagnostic ignored "-Wpedantic"
 #endif
 
-wafer_error *interp_call(wafer_store *store, wafer_func *func, uint64_t *slots) {
+static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *slots) {
     const uint32_t entry_depth = store->depth;
     uint64_t *const entry_top = store->stack_top;
     if (!func->code) {
@@ -674,3 +674,16 @@ failed:
 #if WAFER_THREADED_DISPATCH
 #pragma GCC diagnostic pop
 #endif
+
+/* Host functions that call back into wasm nest interp_run activations on the native stack;
+ * bounding their nesting keeps wasm -> host -> wasm recursion from overflowing it, whatever
+ * max_call_depth says. */
+#define MAX_NESTED_ENTRIES 256
+
+wafer_error *interp_call(wafer_store *store, wafer_func *func, uint64_t *slots) {
+    if (store->entries >= MAX_NESTED_ENTRIES) return error_trap(WAFER_TRAP_CALL_STACK_EXHAUSTED);
+    store->entries++;
+    wafer_error *err = interp_run(store, func, slots);
+    store->entries--;
+    return err;
+}

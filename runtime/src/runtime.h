@@ -88,6 +88,8 @@ struct wafer_store {
     uint64_t *stack_top; /* first slot not used by any active frame (host calls re-enter here) */
     call_frame *frames;  /* config.max_call_depth entries */
     uint32_t depth;      /* active wasm frames, across nested entries from host functions */
+    uint32_t entries;    /* active interp_call activations: each re-entry from a host function
+                          * costs native stack, so their nesting is bounded separately */
     uint64_t fuel;
     uint64_t epoch_deadline;
     wafer_instance *instances;

@@ -28,6 +28,7 @@ static wafer_error *check_types(const wafer_module *m) {
     return NULL;
 }
 
+/* Every function's type, imported or defined (the function index space). */
 static wafer_error *check_func_types(const wafer_module *m) {
     for (uint32_t i = 0; i < m->num_funcs; i++)
         if (m->func_type_indices[i] >= m->num_types)
@@ -35,20 +36,24 @@ static wafer_error *check_func_types(const wafer_module *m) {
     return NULL;
 }
 
-/* Limits (spec 3.2.1): each bound within the range, then min <= max. */
-static wafer_error *check_limits(const wafer_limits *l, uint64_t range, const char *range_text) {
-    if (l->min > range || (l->has_max && l->max > range)) return INVALID("%s", range_text);
+static wafer_error *check_min_max(const wafer_limits *l) {
     if (l->has_max && l->min > l->max)
         return INVALID("size minimum must not be greater than maximum");
     return NULL;
 }
 
+/* Limits (spec 3.2.1): each bound within the range, then min <= max. */
+static wafer_error *check_limits(const wafer_limits *l, uint64_t range, const char *range_text) {
+    if (l->min > range || (l->has_max && l->max > range)) return INVALID("%s", range_text);
+    return check_min_max(l);
+}
+
+/* Table limits are u32 in the binary format, so within their range (2^32 - 1) by construction. */
 static wafer_error *check_tables(const wafer_module *m) {
     if (m->num_tables > 1 && !has_feature(m, WAFER_FEATURE_REFERENCE_TYPES))
         return INVALID("multiple tables");
     for (uint32_t i = 0; i < m->num_tables; i++) {
-        wafer_error *err =
-            check_limits(&m->tables[i].limits, UINT32_MAX, "table size must be at most 2^32-1");
+        wafer_error *err = check_min_max(&m->tables[i].limits);
         if (err) return err;
     }
     return NULL;
@@ -70,12 +75,8 @@ static wafer_error *check_memories(const wafer_module *m) {
     return NULL;
 }
 
+/* Imported functions' types are checked with the others (check_func_types). */
 static wafer_error *check_imports(const wafer_module *m) {
-    for (uint32_t i = 0; i < m->num_imports; i++) {
-        const module_import *imp = &m->imports[i];
-        if (imp->kind == WAFER_EXTERN_FUNC && imp->type_index >= m->num_types)
-            return INVALID("unknown type %u (import %u)", imp->type_index, i);
-    }
     if (!has_feature(m, WAFER_FEATURE_MUTABLE_GLOBALS))
         for (uint32_t i = 0; i < m->num_imported_globals; i++)
             if (m->globals[i].type.is_mutable) return disabled("mutable globals");

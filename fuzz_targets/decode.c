@@ -3,9 +3,10 @@
  * Each input goes through the whole public pipeline: wafer_module_validate and wafer_module_new on
  * the bytes; if a module comes out, it is instantiated in a fresh store with every import stubbed
  * (functions return zeros of their result types; memories, tables and globals are created to the
- * declared types), and every exported function is called with zero arguments. Errors and traps are
- * expected outcomes. Only crashes, sanitizer reports, leaks, and the broken invariants checked below
- * (which __builtin_trap so libFuzzer keeps the input) are findings.
+ * declared types), every exported function is called with zero arguments, and exported tables,
+ * memories and globals are read through the host API. Errors and traps are expected outcomes.
+ * Only crashes, sanitizer reports, leaks, and the broken invariants checked below (which
+ * __builtin_trap so libFuzzer keeps the input) are findings.
  *
  * The engine's limits are tightened so that no single input takes long or much memory: small
  * memories and tables, a modest call depth, and fuel bounding every run of wasm code
@@ -26,6 +27,7 @@ enum {
     FUZZ_MAX_CALL_DEPTH = 500,
     FUZZ_STACK_SLOTS = 1 << 14, /* 128 KiB of value stack */
     FUZZ_MAX_RESULTS = 64,
+    FUZZ_TABLE_READS = 256, /* elements read from each exported table */
 };
 /* Fuel for the start function and for each exported function, and for all of one input. */
 #define FUZZ_FUEL_PER_CALL 100000u
@@ -144,6 +146,55 @@ static uint64_t call_with_zeros(wafer_store *store, wafer_func *func) {
     return FUZZ_FUEL_PER_CALL - left;
 }
 
+/* Reads an exported table, memory or global through the host API, which must agree with its
+ * type: table elements go through the lazy-initialisation path (DESIGN.md section 3, invariant 6).
+ */
+static void inspect_export(wafer_extern ext, const wafer_export_desc *desc) {
+    switch (ext.kind) {
+    case WAFER_EXTERN_TABLE: {
+        wafer_tabletype type = wafer_table_type(ext.of.table);
+        uint64_t size = wafer_table_size(ext.of.table);
+        if (type.elem != desc->type.of.table.elem || size < type.limits.min ||
+            (type.limits.has_max && size > type.limits.max))
+            broken_invariant("exported table disagrees with its type", NULL);
+        for (uint64_t i = 0; i < size && i < FUZZ_TABLE_READS; i++) {
+            wafer_value v;
+            wafer_error *err = wafer_table_get(ext.of.table, i, &v);
+            if (err) {
+                check_error(err);
+                broken_invariant("reading a table element in bounds failed",
+                                 wafer_error_message(err));
+            }
+            if (v.type != type.elem) broken_invariant("table element of the wrong type", NULL);
+        }
+        wafer_value v;
+        if (!failed(wafer_table_get(ext.of.table, size, &v)))
+            broken_invariant("reading past a table's end succeeded", NULL);
+        break;
+    }
+    case WAFER_EXTERN_MEMORY: {
+        wafer_memorytype type = wafer_memory_type(ext.of.memory);
+        uint64_t pages = wafer_memory_size_pages(ext.of.memory);
+        if (type.is64 != desc->type.of.memory.is64 || pages < type.limits.min ||
+            (type.limits.has_max && pages > type.limits.max) ||
+            wafer_memory_size_bytes(ext.of.memory) != pages * 65536 ||
+            (pages && !wafer_memory_data(ext.of.memory)))
+            broken_invariant("exported memory disagrees with its type", NULL);
+        break;
+    }
+    case WAFER_EXTERN_GLOBAL: {
+        wafer_globaltype type = wafer_global_type(ext.of.global);
+        if (type.type != desc->type.of.global.type ||
+            type.is_mutable != desc->type.of.global.is_mutable ||
+            wafer_global_get(ext.of.global).type != type.type)
+            broken_invariant("exported global disagrees with its type", NULL);
+        break;
+    }
+    case WAFER_EXTERN_FUNC:
+        break;
+    }
+}
+
 static void call_exports(wafer_store *store, const wafer_module *module,
                          const wafer_instance *instance) {
     size_t count = wafer_instance_export_count(instance);
@@ -157,7 +208,10 @@ static void call_exports(wafer_store *store, const wafer_module *module,
         if (ext.kind != desc.type.kind || name.len != desc.name.len ||
             (name.len && memcmp(name.bytes, desc.name.bytes, name.len) != 0))
             broken_invariant("instance export differs from module export", NULL);
-        if (ext.kind != WAFER_EXTERN_FUNC) continue;
+        if (ext.kind != WAFER_EXTERN_FUNC) {
+            inspect_export(ext, &desc);
+            continue;
+        }
         if (!same_functype(wafer_func_type(ext.of.func), desc.type.of.func))
             broken_invariant("exported function's type differs from its declaration", NULL);
         fuel_used += call_with_zeros(store, ext.of.func);

@@ -26,9 +26,11 @@
  *   memory NAME PAGES HASH              final size and FNV-1a 64 hash (16 hex digits) of the bytes,
  *                                       or "-" for HASH where the engine cannot hash them
  *   inconclusive REASON [DETAIL]        the engine gave up: stack, memory, fuel, time, feature,
- *                                       crash; DETAIL (the rest of the line, optional) is for
- *                                       people; nothing after this line is compared, so an
- *                                       adapter stops its run here
+ *                                       crash, limit (an implementation limit of the engine:
+ *                                       too many locals, ...), output (more than
+ *                                       OBSERVATION_LIMIT lines); DETAIL (the rest of the line,
+ *                                       optional) is for people; nothing after this line is
+ *                                       compared, so an adapter stops its run here
  * VALUE is TYPE:BITS with TYPE one of i32 i64 f32 f64 and BITS the value's bit pattern in hex
  * (0x-prefixed, no leading zeros beyond one digit), or funcref:null funcref:nonnull
  * externref:null externref:nonnull.
@@ -45,6 +47,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* An adapter stops with "inconclusive output" before its list grows past this many lines, so
+ * that a module logging in a long loop costs bounded memory in every engine alike. */
+#define OBSERVATION_LIMIT 100000
 
 typedef enum obs_kind {
     OBS_INSTANTIATE_OK,

@@ -28,6 +28,17 @@
 
 #include "observation.h"
 
+/* Where an engine refuses a memory.grow or table.grow (the instruction returns -1) for its own
+ * reasons, below what the module declares. `wafer diff` gives the wafer adapter the reference's
+ * limits, so that both engines refuse the same grows and a refusal never reads as a mismatch. An
+ * engine whose refusal comes another way (wabt throws and crashes when its memory limit is hit:
+ * inconclusive) leaves a field 0, and the wafer adapter then uses its own generous default,
+ * chosen above what such an engine can allocate under oracle_options.memory_limit_bytes. */
+typedef struct oracle_limits {
+    uint64_t memory_pages;   /* per memory; 0: no limit of its own */
+    uint64_t table_elements; /* per table; 0: no limit of its own */
+} oracle_limits;
+
 typedef struct oracle_options {
     /* WAFER_FEATURE_* bits (wafer.h) the modules may use; a subprocess adapter passes the
      * matching flags (--enable-memory64 ...) and reports a module needing a feature its engine
@@ -36,9 +47,11 @@ typedef struct oracle_options {
     uint64_t fuel;               /* the wafer adapter: fuel per instantiation and per call */
     unsigned time_limit_ms;      /* per module, for engines run as subprocesses */
     uint64_t memory_limit_bytes; /* address-space limit (RLIMIT_AS) of such subprocesses */
+    oracle_limits limits;        /* the wafer adapter: its grow limits (see oracle_limits) */
 } oracle_options;
 
-/* The defaults `wafer diff` uses: every feature wafer has, fuel 2e8 per call, 20 s, 3 GiB. */
+/* The defaults `wafer diff` uses: every feature wafer has, fuel 1e8 per call, 20 s per module,
+ * 1.5 GiB, wafer's limits 65536 pages and 2^28 table elements. */
 void oracle_options_default(oracle_options *options);
 
 typedef struct oracle_module {
@@ -52,6 +65,7 @@ typedef struct oracle_session oracle_session;
 
 typedef struct oracle_engine {
     const char *name; /* "wafer", "wabt", "binaryen", "v8": also the --oracle name */
+    oracle_limits limits; /* this engine's own grow limits (zero fields: none) */
     bool (*open)(const oracle_options *options, oracle_session **out, char *why,
                  size_t why_size);
     bool (*run)(oracle_session *session, const oracle_module *modules, size_t count,

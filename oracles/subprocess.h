@@ -10,13 +10,16 @@
 
 typedef struct subprocess_limits {
     unsigned time_ms;      /* wall-clock; the child is killed (SIGKILL) when it runs longer */
+    unsigned idle_ms;      /* killed likewise after this long without output; 0: no such limit */
+    size_t max_output;     /* killed when stdout and stderr together exceed this; 0: no limit */
     uint64_t memory_bytes; /* RLIMIT_AS of the child; 0: none */
 } subprocess_limits;
 
 typedef enum subprocess_end {
     SUBPROCESS_EXITED,    /* status is the exit code */
     SUBPROCESS_SIGNALED,  /* status is the signal (SIGABRT for a failed assertion, ...) */
-    SUBPROCESS_TIMED_OUT, /* killed at the time limit */
+    SUBPROCESS_TIMED_OUT, /* killed at the time limit or the idle limit */
+    SUBPROCESS_TOO_MUCH_OUTPUT, /* killed at max_output; out and err hold what came before */
 } subprocess_end;
 
 typedef struct subprocess_result {

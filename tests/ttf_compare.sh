@@ -5,7 +5,7 @@
 #
 # For each of TTF_COUNT (default 100) modules: random seed bytes (500-16000) -> `wasm-opt -ttf`
 # with bulk memory, sign extension, non-trapping float-to-int and multi-value (one module in four
-# also with reference types; never SIMD), then
+# also optimised with -O2, another in four with reference types; never SIMD), then
 #   wasm-interp --run-all-exports --dummy-import-func m.wasm
 #   WAFER run m.wasm --invoke-all                     (WAFER defaults to build/wafer)
 # and their outputs (stdout and stderr) are compared after normalising what may differ: NaN signs
@@ -114,6 +114,7 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(seed_path, "wb") as f:
             f.write(rng.randbytes(rng.randint(500, 16000)))
         features = FEATURES + (["--enable-reference-types"] if i % 4 == 3 else [])
+        features += ["-O2"] if i % 4 == 1 else []
         gen = subprocess.run(["wasm-opt", "-ttf", seed_path, "-o", module] + features,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         verdict, note = "inconclusive", ""

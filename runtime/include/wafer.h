@@ -183,7 +183,8 @@ enum {
     WAFER_FEATURE_REFERENCE_TYPES = 1u << 5,
     WAFER_FEATURE_MEMORY64 = 1u << 6,
     WAFER_FEATURE_MULTI_MEMORY = 1u << 7,
-    WAFER_FEATURE_SIMD = 1u << 8, /* not implemented: asking for it makes module creation fail */
+    WAFER_FEATURE_SIMD = 1u << 8, /* not implemented: a module that uses SIMD fails to compile
+                                   * with "unsupported feature: simd" whatever this bit says */
 };
 #define WAFER_FEATURES_DEFAULT                                                                     \
     (WAFER_FEATURE_MUTABLE_GLOBALS | WAFER_FEATURE_SIGN_EXTENSION |                                \
@@ -210,6 +211,23 @@ typedef struct wafer_limits_config {
     uint64_t max_memory_pages;   /* per memory, at instantiation and on growth (any index type) */
 } wafer_limits_config;
 
+/* Where instances get their memories, tables and state (DESIGN.md section 3). */
+typedef enum wafer_allocator_kind {
+    WAFER_ALLOCATOR_ON_DEMAND = 0, /* allocate at instantiation, free at drop */
+    WAFER_ALLOCATOR_POOLING,       /* preallocated slots, reused with affinity to the last module */
+} wafer_allocator_kind;
+
+/* Limits of the pooling allocator: everything is reserved once, when the engine is made. A module
+ * that needs more than a slot holds fails to instantiate with WAFER_ERROR_RESOURCE. */
+typedef struct wafer_pooling_config {
+    uint32_t total_instances;        /* instance slots */
+    uint32_t max_memories_per_instance; /* defined memories (imported ones are not pooled) */
+    uint32_t max_tables_per_instance;   /* defined tables */
+    uint64_t max_memory_pages;       /* per memory slot */
+    uint32_t max_table_elements;     /* per table slot */
+    uint64_t max_instance_size;      /* bytes of per-instance state (functions, globals, ...) */
+} wafer_pooling_config;
+
 typedef struct wafer_config {
     uint32_t features;       /* WAFER_FEATURE_* bits */
     uint32_t max_call_depth; /* wasm frames before "call stack exhausted" */
@@ -217,6 +235,15 @@ typedef struct wafer_config {
     bool consume_fuel;       /* if set, each store starts with 0 fuel: see wafer_store_set_fuel */
     bool epoch_interruption; /* if set, code checks the store's epoch deadline */
     wafer_limits_config limits;
+
+    /* Instance machinery (issue 4). */
+    wafer_allocator_kind allocator;
+    wafer_pooling_config pooling;
+    bool memory_images;                  /* map data segments copy-on-write (default on) */
+    uint64_t static_memory_maximum_size; /* bytes: memories whose maximum fits are "static" */
+    bool static_memory_forced;           /* make every memory static (reserve the maximum) */
+    uint64_t memory_guard_size;          /* bytes of PROT_NONE reserved after a static memory */
+    uint64_t memory_keep_resident;       /* bytes of a pooled memory reset by memset, not madvise */
 } wafer_config;
 
 /* Fills *config with the defaults: all features of WAFER_FEATURES_DEFAULT, generous limits. */

@@ -9,6 +9,7 @@ packages=(
   wabt                                 # wast2json, wasm-interp, spectest-interp: the reference
   binaryen                             # wasm-opt -ttf: generated modules
   zip                                  # seed corpora archives for build.sh
+  nodejs                               # V8, the second-opinion oracle
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -16,4 +16,16 @@ extern const char validate_usage[];
 int wast_main(int argc, char **argv);
 extern const char wast_usage[];
 
+int compile_main(int argc, char **argv);
+extern const char compile_usage[];
+
+int diff_main(int argc, char **argv);
+extern const char diff_usage[];
+
+int reduce_main(int argc, char **argv);
+extern const char reduce_usage[];
+
+int bench_main(int argc, char **argv);
+extern const char bench_usage[];
+
 #endif

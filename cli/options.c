@@ -25,13 +25,21 @@ static const struct {
     {"simd", WAFER_FEATURE_SIMD},
 };
 
-/* Flags accepted now whose machinery (pooling allocator, memory images, static memories) comes
- * with a later issue. They say so rather than pretend. */
-static const char *const reserved_flags[] = {"--pooling", "--no-memory-image",
-                                             "--static-memory-forced"};
+/* The instance machinery's switches (DESIGN.md section 3). */
+static void set_pooling(wafer_config *c) { c->allocator = WAFER_ALLOCATOR_POOLING; }
+static void set_no_memory_image(wafer_config *c) { c->memory_images = false; }
+static void set_static_memory_forced(wafer_config *c) { c->static_memory_forced = true; }
+static const struct {
+    const char *name;
+    void (*apply)(wafer_config *);
+} machinery_flags[] = {
+    {"--pooling", set_pooling},
+    {"--no-memory-image", set_no_memory_image},
+    {"--static-memory-forced", set_static_memory_forced},
+};
 
 const char options_usage[] =
-    "Configuration (shared by run, validate and wast):\n"
+    "Configuration (shared by run, validate, wast and diff):\n"
     "  --enable-FEATURE, --disable-FEATURE\n"
     "        switch a feature on or off; FEATURE is one of mutable-globals, sign-extension,\n"
     "        saturating-float-to-int, multi-value, bulk-memory, reference-types, memory64,\n"
@@ -41,9 +49,12 @@ const char options_usage[] =
     "                     running out traps (\"all fuel consumed\")\n"
     "  --epoch-deadline N each instantiation and each call may run for about N milliseconds\n"
     "                     (epoch ticks); reaching the deadline traps\n"
-    "  --pooling, --no-memory-image, --static-memory-forced\n"
-    "                     accepted and reserved for the instance machinery to come; they have\n"
-    "                     no effect yet (a note on stderr says so)\n";
+    "  --pooling          instances take preallocated slots (1000 instances, 2 memories and\n"
+    "                     10 tables each), reused with affinity to the module\n"
+    "  --no-memory-image  copy data segments at instantiation instead of mapping\n"
+    "                     copy-on-write memory images\n"
+    "  --static-memory-forced\n"
+    "                     reserve every memory's maximum size up front (no memory moves)\n";
 
 void options_init(cli_options *opts) {
     memset(opts, 0, sizeof *opts);
@@ -115,10 +126,9 @@ options_result options_take(cli_options *opts, int argc, char **argv, int *i) {
         if (feature == OPTIONS_TAKEN) *i += 1;
         return feature;
     }
-    for (size_t k = 0; k < sizeof reserved_flags / sizeof reserved_flags[0]; k++) {
-        if (strcmp(arg, reserved_flags[k]) != 0) continue;
-        fprintf(stderr, "wafer: note: %s has no effect yet (reserved for the instance machinery)\n",
-                arg);
+    for (size_t k = 0; k < sizeof machinery_flags / sizeof machinery_flags[0]; k++) {
+        if (strcmp(arg, machinery_flags[k].name) != 0) continue;
+        machinery_flags[k].apply(&opts->config);
         *i += 1;
         return OPTIONS_TAKEN;
     }
@@ -146,7 +156,10 @@ bool options_engine_start(const cli_options *opts, cli_engine *out) {
     out->ticker = NULL;
     out->engine = wafer_engine_new(&opts->config);
     if (!out->engine) {
-        fprintf(stderr, "wafer: cannot create an engine: out of memory\n");
+        fprintf(stderr, "wafer: cannot create an engine: out of memory%s\n",
+                opts->config.allocator == WAFER_ALLOCATOR_POOLING
+                    ? " or address space for the pooling allocator"
+                    : "");
         return false;
     }
     if (opts->has_epoch_deadline) {

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "error_text.h"
 #include "file_bytes.h"
+#include "module_load.h"
 #include "options.h"
 #include "stub_imports.h"
 #include "value_text.h"
@@ -17,7 +18,8 @@ const char run_usage[] =
     "\n"
     "Instantiates MODULE.wasm (running its start function) with every import stood in for:\n"
     "imported functions log their calls (\"called host MODULE.NAME(ARGS) =>\") and return zeros;\n"
-    "imported memories, tables and globals are created to the declared types.\n"
+    "imported memories, tables and globals are created to the declared types. MODULE may also\n"
+    "be a precompiled module written by `wafer compile` (recognised by its magic).\n"
     "\n"
     "  --invoke-all        call, in export order, every exported function that takes no\n"
     "                      parameters (others are skipped), printing \"NAME() => RESULTS\" or\n"
@@ -214,7 +216,7 @@ static wafer_module *compile_module(wafer_engine *engine, const char *path) {
         return NULL;
     }
     wafer_module *module = NULL;
-    wafer_error *err = wafer_module_new(engine, bytes, len, &module);
+    wafer_error *err = module_load(engine, path, bytes, len, &module);
     free(bytes);
     if (err) {
         fprintf(stderr, "wafer run: %s: %s: %s\n", path, error_text_kind(wafer_error_kind_of(err)),

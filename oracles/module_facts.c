@@ -262,7 +262,22 @@ static void read_section(reader *r, uint8_t id, module_facts *f) {
         }
         break;
     }
-    default: break; /* sections after the exports, and custom sections: not needed */
+    case 11: {
+        /* Data segments (spec 5.5.14): flags 0 active on memory 0, 1 passive, 2 active on an
+         * explicit memory; then the offset expression (active) and the bytes. */
+        uint32_t n = read_count(r);
+        f->data = grow_array(f->data, f->ndata, n, sizeof *f->data, r);
+        for (uint32_t i = 0; i < n && r->ok; i++) {
+            uint32_t flags = read_u32(r);
+            facts_data d = {flags != 1, flags == 2 ? read_u32(r) : 0};
+            if (flags > 2) r->ok = false;
+            if (d.active) skip_const_expr(r);
+            skip_bytes(r, read_u32(r));
+            if (r->ok) f->data[f->ndata++] = d;
+        }
+        break;
+    }
+    default: break; /* other sections, and custom sections: not needed */
     }
 }
 
@@ -312,6 +327,7 @@ void module_facts_free(module_facts *facts) {
     free(facts->globals);
     free(facts->imports);
     free(facts->exports);
+    free(facts->data);
     memset(facts, 0, sizeof *facts);
 }
 

@@ -1,8 +1,8 @@
 /* What the oracles need to know about a module before running it elsewhere, read straight from
  * its bytes (independently of wafer's decoder, so a module wafer wrongly rejects can still be
- * run in a reference engine): function types, imports and exports with their types, and the
- * limits of every memory and table. Nothing is validated beyond what reading needs; code is not
- * looked at.
+ * run in a reference engine): function types, imports and exports with their types, the limits
+ * of every memory and table, and which memory each active data segment fills. Nothing is
+ * validated beyond what reading needs; code is not looked at.
  */
 #ifndef WAFER_ORACLE_MODULE_FACTS_H
 #define WAFER_ORACLE_MODULE_FACTS_H
@@ -49,6 +49,11 @@ typedef struct facts_extern {
     uint32_t index;
 } facts_extern;
 
+typedef struct facts_data {
+    bool active;
+    uint32_t memory; /* active segments: the memory they fill */
+} facts_data;
+
 typedef struct module_facts {
     facts_functype *types;
     uint32_t ntypes;
@@ -64,6 +69,8 @@ typedef struct module_facts {
     uint32_t nimports;
     facts_extern *exports;
     uint32_t nexports;
+    facts_data *data;
+    uint32_t ndata;
 } module_facts;
 
 /* Reads bytes (which must outlive facts: names point into them). False, with the reason in why,

@@ -7,12 +7,15 @@
  *      tables and globals are created to their declared types (an engine that cannot do this
  *      reports the module as inconclusive: feature).
  *   2. For each exported function, in export order: if the module exports `hangLimitInitializer`
- *      (binaryen -ttf modules), call it first (it is not itself observed); then call the export
+ *      as a function of type [] -> [] (binaryen -ttf modules), call it first (it is not itself
+ *      observed, and not called as an export of its own; its logs and its trap are recorded as
+ *      the export's); then call the export
  *      with zero-valued arguments and record its results or its trap. A trap does not end the run:
  *      the next export is called on the same instance, as binaryen's and wasm-interp's harnesses
  *      do.
- *   3. After the last call, record the final value of every exported global and, where the engine
- *      can report it, the size and a hash of every exported memory.
+ *   3. After the last call, record, in export order, the final value of every exported global
+ *      and, where the engine can report it, the size and a hash of every exported memory (one
+ *      line per export name, also when two names export one memory).
  *
  * The text format: one observation per line, fields separated by one space.
  *   instantiate ok
@@ -35,7 +38,10 @@
  * (0x-prefixed, no leading zeros beyond one digit), or funcref:null funcref:nonnull
  * externref:null externref:nonnull.
  * CLASS is one of: unreachable memory_oob table_oob div_zero int_overflow invalid_conversion
- * undefined_element uninitialized_element indirect_call_mismatch host other.
+ * undefined_element uninitialized_element indirect_call_mismatch host other ("other": the
+ * engine cannot tell which; it agrees with any class). Stack exhaustion is not a trap class: it
+ * is "inconclusive stack".
+ * KIND of instantiate error: malformed, invalid (one class to the comparison), unlinkable, other.
  * NAME, MODULE: bytes outside [A-Za-z0-9_.$-] are written as %XX (hex), so names never contain
  * spaces.
  * Blank lines and lines starting with '#' are comments, ignored by the parser.

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "observation.h"
+#include "wafer.h"
 
 /* Where an engine refuses a memory.grow or table.grow (the instruction returns -1) for its own
  * reasons, below what the module declares. `wafer diff` gives the wafer adapter the reference's
@@ -48,6 +49,9 @@ typedef struct oracle_options {
     unsigned time_limit_ms;      /* per module, for engines run as subprocesses */
     uint64_t memory_limit_bytes; /* address-space limit (RLIMIT_AS) of such subprocesses */
     oracle_limits limits;        /* the wafer adapter: its grow limits (see oracle_limits) */
+    /* The wafer adapter: the configuration to start from (allocator, memory images, ...; NULL:
+     * wafer_config_default's). features, fuel and limits above override its fields. */
+    const wafer_config *wafer_config;
 } oracle_options;
 
 /* The defaults `wafer diff` uses: every feature wafer has, fuel 1e8 per call, 20 s per module,

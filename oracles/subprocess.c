@@ -51,9 +51,33 @@ static const char *stdbuf_library(void) {
     return NULL;
 }
 
-/* In the child, after fork: limits, pipes, line buffering, exec. Never returns. */
-static void child_exec(char *const argv[], const subprocess_limits *limits, int in_fd, int out_fd,
-                       int err_fd) {
+/* The child's environment: ours, with the stdbuf preload when present. Made before fork, since
+ * between fork and exec the child may not allocate: in a sanitizer build the allocator maps
+ * memory, which the child's address-space limit may refuse. NULL if memory ran out. */
+static char **child_environment(void) {
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 3, sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "_STDBUF_O=", 10) != 0)
+            env[k++] = environ[i];
+    static char preload[128];
+    const char *lib = stdbuf_library();
+    if (lib) {
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lib);
+        env[k++] = preload;
+        env[k++] = "_STDBUF_O=L";
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* In the child, after fork: limits, pipes, exec. Never returns. */
+static void child_exec(char *const argv[], char *const envp[], const subprocess_limits *limits,
+                       int in_fd, int out_fd, int err_fd) {
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) _exit(126);
     if (limits->memory_bytes) {
         struct rlimit rl = {limits->memory_bytes, limits->memory_bytes};
@@ -61,12 +85,7 @@ static void child_exec(char *const argv[], const subprocess_limits *limits, int 
     }
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    const char *lib = stdbuf_library();
-    if (lib) {
-        setenv("LD_PRELOAD", lib, 1);
-        setenv("_STDBUF_O", "L", 1);
-    }
-    execvp(argv[0], argv);
+    execvpe(argv[0], argv, envp);
     _exit(127);
 }
 
@@ -90,9 +109,11 @@ bool subprocess_run(char *const argv[], const uint8_t *input, size_t input_len,
         }
         return false;
     }
-    pid_t pid = fork();
+    char **envp = child_environment();
+    pid_t pid = envp ? fork() : -1;
     if (pid < 0) {
-        snprintf(why, why_size, "fork: %s", strerror(errno));
+        snprintf(why, why_size, "fork: %s", envp ? strerror(errno) : "out of memory");
+        free(envp);
         for (int i = 0; i < 2; i++) {
             close_fd(&in_pipe[i]);
             close_fd(&out_pipe[i]);
@@ -100,7 +121,8 @@ bool subprocess_run(char *const argv[], const uint8_t *input, size_t input_len,
         }
         return false;
     }
-    if (pid == 0) child_exec(argv, limits, in_pipe[0], out_pipe[1], err_pipe[1]);
+    if (pid == 0) child_exec(argv, envp, limits, in_pipe[0], out_pipe[1], err_pipe[1]);
+    free(envp);
     close_fd(&in_pipe[0]);
     close_fd(&out_pipe[1]);
     close_fd(&err_pipe[1]);

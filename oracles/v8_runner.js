@@ -11,19 +11,25 @@
 // What V8 cannot tell apart or cannot do is classified here, never guessed:
 // - Trap kinds come from V8's RuntimeError messages. V8 has one message for a table index out of
 //   bounds: the opcode at the trapping offset (from the stack trace) says whether it was a
-//   call_indirect (undefined element) or a table instruction. V8 also merges two pairs of the
-//   spec's traps, reported here as the first of each pair: "float unrepresentable in integer
-//   range" is int_overflow (also NaN's invalid_conversion) and "null function or function
-//   signature mismatch" is indirect_call_mismatch (also uninitialized_element).
+//   call_indirect (undefined element) or a table instruction. Two messages each stand for two of
+//   the spec's traps, so they are the class `other` (which agrees with any): "float
+//   unrepresentable in integer range" (int_overflow, or invalid_conversion for NaN) and "null
+//   function or function signature mismatch" (uninitialized_element or indirect_call_mismatch).
 // - Values cross into JS for logging and results. Integers, non-NaN floats, -0 and i64 (BigInt)
 //   keep their exact bits; a NaN's payload may change (the comparison treats NaNs as equal).
-// - Stack overflow is inconclusive: stack; refused allocations are inconclusive: memory; modules
-//   V8 cannot compile for a feature it lacks (multi-memory in node 20) or exports it cannot call
-//   from JS (v128) are inconclusive: feature.
+// - Stack overflow is inconclusive: stack; refused allocations are inconclusive: memory; V8's
+//   implementation limits are inconclusive: limit; modules V8 cannot compile for a feature it
+//   lacks (multi-memory in node 20), exports it cannot call from JS (v128) and names the text
+//   format cannot write are inconclusive: feature (see compileOutcome for the rest).
 
 const fs = require('fs');
 
-const MAX_LINES = 1000000; // observations per module before we give up (a logging loop)
+// Observations per module before "inconclusive output" (OBSERVATION_LIMIT of observation.h,
+// passed by v8.c as --observation-limit=N); memories above HASHED_PAGES are not hashed ("-"),
+// as in the wafer adapter: hashing 4 GiB costs seconds.
+const limitArg = process.argv.find((a) => a.startsWith('--observation-limit='));
+const MAX_LINES = limitArg ? Number(limitArg.split('=')[1]) - 1 : 99999;
+const HASHED_PAGES = 16384;
 
 // ---- Frame input --------------------------------------------------------------------------
 
@@ -86,7 +92,9 @@ function flush() {
 const encoder = new TextEncoder();
 
 // bytes outside [A-Za-z0-9_.$-] as %XX, over the name's UTF-8 bytes (names are valid UTF-8).
+// The format has no spelling for an empty name (its line would lack the field).
 function escapeName(name) {
+  if (name === '') throw new Unrepresentable('an empty name, which the observation format cannot write');
   let out = '';
   for (const b of encoder.encode(name)) {
     const plain = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) ||
@@ -242,8 +250,9 @@ function makeStandIn(imp) {
       return new WebAssembly.Memory(desc);
     }
     default:
-      return new WebAssembly.Global({value: imp.valtype, mutable: imp.mutable},
-                                    zeroOf(imp.valtype));
+      return new WebAssembly.Global(
+          {value: imp.valtype === 'funcref' ? 'anyfunc' : imp.valtype, mutable: imp.mutable},
+          zeroOf(imp.valtype));
   }
 }
 
@@ -293,10 +302,11 @@ const TRAPS = [
   [/memory access out of bounds|data segment (is )?out of bounds/, 'memory_oob'],
   [/^(divide|remainder) by zero$/, 'div_zero'],
   [/^divide result unrepresentable$/, 'int_overflow'],
-  [/^float unrepresentable in integer range$/, 'int_overflow'],
+  [/^float unrepresentable in integer range$/, 'other'],
   [/^invalid index into function table$/, 'undefined_element'],
   [/element segment (is )?out of bounds/, 'table_oob'],
-  [/(null function or )?function signature mismatch/, 'indirect_call_mismatch'],
+  [/^null function or function signature mismatch$/, 'other'],
+  [/^function signature mismatch$/, 'indirect_call_mismatch'],
 ];
 
 // A trap CLASS for a RuntimeError, else throws Inconclusive.
@@ -312,26 +322,31 @@ function trapClass(err, bytes) {
 
 // Turns what a call into wasm threw into a trap CLASS, or throws Inconclusive.
 function outcome(err, bytes) {
-  if (err instanceof TooManyLines) throw new Inconclusive('fuel', 'more than ' + MAX_LINES + ' observations');
+  if (err instanceof TooManyLines) throw new Inconclusive('output', 'more than ' + MAX_LINES + ' observations');
   if (err instanceof Inconclusive) throw err;
   if (err instanceof WebAssembly.RuntimeError) return trapClass(err, bytes);
   const msg = String(err && err.message);
   if (err instanceof RangeError && /call stack size/.test(msg)) throw new Inconclusive('stack', msg);
+  if (err instanceof RangeError && /above the upper bound/.test(msg)) throw new Inconclusive('limit', msg);
   if (err instanceof RangeError || /out of memory|allocat/i.test(msg)) throw new Inconclusive('memory', msg);
   if (err instanceof TypeError && /type incompatibility/.test(msg)) throw new Inconclusive('feature', 'V8 cannot pass a v128 to or from JS');
   if (err instanceof Unrepresentable) throw new Inconclusive('feature', msg);
   throw new Inconclusive('crash', (err && err.constructor && err.constructor.name) + ': ' + msg);
 }
 
-// What a CompileError means: a feature node's V8 lacks or an implementation limit (inconclusive),
-// else an invalid module.
+// What a CompileError means. node 20's V8 lacks multi-memory: a second memory, a memory index
+// other than 0, or a memarg carrying a memory index (its alignment field then has bit 6 set)
+// are inconclusive: feature. V8's implementation limits are inconclusive: limit. Anything else
+// is an invalid module, also where V8 says a flag would enable the construct: the flags wafer's
+// features need are on (memory64 with the feature), so such a construct (typed function
+// references, tail calls, ...) is beyond wafer's features too.
 function compileOutcome(err) {
   const msg = String(err.message);
-  if (/memory count of \d+ exceeds internal limit|At most one memory|multi-memory|multiple memories/i.test(msg) ||
-      /enable with --|enable via --|experimental-wasm/.test(msg))
+  const align = /actual alignment is (\d+)/.exec(msg);
+  if (/memory count of \d+ exceeds internal limit|At most one memory|memory index/i.test(msg) ||
+      (align && Number(align[1]) >= 64))
     throw new Inconclusive('feature', msg);
-  if (/(implementation|internal) limit/.test(msg))
-    throw new Inconclusive(/memory|pages/.test(msg) ? 'memory' : 'feature', msg);
+  if (/(implementation|internal) limit/.test(msg)) throw new Inconclusive('limit', msg);
   return 'invalid';
 }
 
@@ -350,8 +365,9 @@ function resultLine(types, value) {
 // 64 KiB of zeros advance FNV-1a 64 by one multiplication with prime^65536.
 const FNV_PRIME = 0x100000001b3n;
 const PAGE = 65536;
-let PRIME_PER_ZERO_PAGE = 1n;
-for (let i = 0; i < PAGE; i++) PRIME_PER_ZERO_PAGE = BigInt.asUintN(64, PRIME_PER_ZERO_PAGE * FNV_PRIME);
+let PRIME_PER_ZERO_PAGE = FNV_PRIME;
+for (let i = 0; i < 16; i++) // 2^16 = PAGE
+  PRIME_PER_ZERO_PAGE = BigInt.asUintN(64, PRIME_PER_ZERO_PAGE * PRIME_PER_ZERO_PAGE);
 
 function fnv1a64(bytes) {
   let hi = 0xcbf29ce4, lo = 0x84222325;
@@ -404,22 +420,16 @@ function runModule(bytes) {
     return;
   }
   emit('instantiate ok');
-  const hang = exports.find((e) => e.kind === 'function' && e.name === 'hangLimitInitializer');
+  const hang = exports.find((e) => e.kind === 'function' && e.name === 'hangLimitInitializer' &&
+                                  e.type.parameters.length === 0 && e.type.results.length === 0);
   for (const e of exports) {
     if (e.kind !== 'function' || e === hang) continue;
-    flush();
-    if (hang) {
-      try {
-        instance.exports[hang.name]();
-      } catch (err) {
-        outcome(err, bytes);
-        throw new Inconclusive('crash', 'hangLimitInitializer trapped');
-      }
-    }
     emit('call ' + escapeName(e.name));
+    flush();
     const {parameters, results} = e.type;
     let value;
     try {
+      if (hang) instance.exports[hang.name]();
       value = callWith(instance.exports[e.name], parameters);
     } catch (err) {
       emit('trap ' + outcome(err, bytes));
@@ -442,7 +452,8 @@ function runModule(bytes) {
       emit(line);
     } else if (e.kind === 'memory') {
       const buf = new Uint8Array(instance.exports[e.name].buffer);
-      emit('memory ' + escapeName(e.name) + ' ' + buf.length / PAGE + ' ' + fnv1a64(buf));
+      const pages = buf.length / PAGE;
+      emit('memory ' + escapeName(e.name) + ' ' + pages + ' ' + (pages <= HASHED_PAGES ? fnv1a64(buf) : '-'));
     }
   }
 }

@@ -2,8 +2,22 @@
 # Everything `make check` checks, stage by stage:
 #   unit      the cmocka unit tests (make unit), under ASan+UBSan
 #   spec      the spec suite (make spec), under ASan+UBSan, compared with wabt's scores
+#   spec-pooling, spec-no-image
+#             the spec files that exercise memories, tables, data and linking again, with
+#             --pooling and with --no-memory-image: they must pass the same under every allocator
+#             and with memory images on and off (the whole suite: WAFER_SPEC_EXTRA_FLAGS=--pooling
+#             make spec)
 #   gcc       the runtime and CLI compile with gcc -O2 and no warning (-Werror)
 #   clang-16  the same with clang-16
+#   replay    every seed and regression input through the fuzz targets' ASan reproducers
+#   oracle    `wafer diff` against wabt on modules written for one comparison rule each
+#   sensitivity
+#             a wafer built with a deliberately wrong i64.rem_s is reported MISMATCH, the correct
+#             build agrees (tests/oracle_sensitivity.sh)
+#   diff-regressions
+#             the modules of corpora/regressions/diff/ (campaign mismatches, fixed) agree with wabt
+#   wabt-bugs the reference's known bugs, shown against the installed wabt (masks stay honest)
+#   spec-diff `wafer diff` over every module of the spec suite: no false alarm (needs spec first)
 # Prints each stage's result and a last line "N passed, N failed": unit tests plus spec commands,
 # plus one per compiler stage. Exit status 1 if anything failed.
 set -uo pipefail
@@ -54,7 +68,7 @@ werror_stage() {
   local stage=$1 cc=$2 log=$logs/$1.log bad=0 src
   echo "== $stage: every source with $cc -Werror"
   : >"$log"
-  for src in runtime/src/*.c cli/*.c; do
+  for src in runtime/src/*.c oracles/*.c cli/*.c; do
     if ! "$cc" "${WERROR_FLAGS[@]}" -c "$src" -o /dev/null >>"$log" 2>&1; then
       echo "$src does not compile cleanly with $cc" >>"$log"
       bad=$((bad + 1))
@@ -73,8 +87,21 @@ werror_stage() {
 
 test_stage unit make --no-print-directory -j"$jobs" unit
 test_stage spec make --no-print-directory -j"$jobs" spec
+# code_verify over every function compiled for the spec suite just converted: no false rejection
+test_stage spec-verify env WAFER_SPEC_DIR=build/spec ./tests/run_unit.sh build/tests/test_code_verify
+machinery_files='memory|data|linking|imports|exports|bulk|table|elem|address|load|store|binary'
+test_stage spec-pooling env WAFER_SPEC_EXTRA_FLAGS=--pooling WAFER_SPEC_ONLY="$machinery_files" \
+  make --no-print-directory -j"$jobs" spec
+test_stage spec-no-image env WAFER_SPEC_EXTRA_FLAGS=--no-memory-image \
+  WAFER_SPEC_ONLY="$machinery_files" make --no-print-directory -j"$jobs" spec
 werror_stage gcc gcc
 werror_stage clang-16 clang-16
+test_stage replay ./tests/fuzz_replay.sh
+test_stage oracle ./tests/oracle_diff_cases.sh
+test_stage sensitivity ./tests/oracle_sensitivity.sh
+test_stage diff-regressions ./tests/oracle_diff_regressions.sh
+test_stage wabt-bugs ./tests/oracle_wabt_bugs.sh
+test_stage spec-diff ./tests/oracle_spec_diff.sh
 
 echo
 echo "== summary"

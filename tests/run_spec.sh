@@ -18,7 +18,11 @@
 # skipped; commands that did not pass in listed files. Exit status 1 if any file fails the run.
 #
 # Environment: WAFER_SPEC_DIR (default: ../shared/spec beside the repository),
-# WAFER_SPEC_TIMEOUT (seconds per file, default 300), WAFER_SPEC_JOBS (default 2).
+# WAFER_SPEC_TIMEOUT (seconds per file, default 300), WAFER_SPEC_JOBS (default 2),
+# WAFER_SPEC_EXTRA_FLAGS (configuration flags given to every run, e.g. "--pooling"; the logs of
+# such a run are <name>.<flags>.log, so runs with different flags do not overwrite each other),
+# WAFER_SPEC_ONLY (an extended regular expression: only files whose PART/NAME matches are run
+# and reported; the others are left out of the table and the sums).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -33,6 +37,11 @@ known_list=$root/tests/spec_known_failures.txt
 out_dir=$root/build/spec
 timeout_s=${WAFER_SPEC_TIMEOUT:-300}
 jobs=${WAFER_SPEC_JOBS:-2}
+extra_flags=${WAFER_SPEC_EXTRA_FLAGS:-}
+only=${WAFER_SPEC_ONLY:-}
+log_tag=$(printf '%s' "$extra_flags" | tr -cs 'a-z0-9-' '_' | sed 's/^_*//; s/_*$//')
+log_tag=${log_tag:+.$log_tag}
+[ -n "$extra_flags" ] && echo "extra flags: $extra_flags"
 
 if [ ! -x "$binary" ]; then
   echo "$0: $binary is not an executable" >&2
@@ -46,11 +55,11 @@ spec_dir=$(cd "$spec_dir" && pwd -P)
 command -v wast2json >/dev/null || { echo "$0: wast2json (package wabt) is missing" >&2; exit 2; }
 
 # reference.tsv: file, proposal, passed, total, flags. The part names the table and the output
-# directory: core, memory64, multi-memory.
+# directory: core, memory64, multi-memory. Sets part_name (no subshell: this runs per line).
 part_of() {
   case $1 in
-    core) echo core ;;
-    *) echo "$1" ;;
+    core) part_name=core ;;
+    *) part_name=$1 ;;
   esac
 }
 
@@ -66,9 +75,12 @@ jobs_file=$(mktemp)
 trap 'rm -f "$jobs_file"' EXIT
 while IFS=$'\t' read -r file proposal ref_passed ref_total flags; do
   [ "$file" = file ] && continue
-  part=$(part_of "$proposal")
-  name=$(basename "$file" .wast)
+  part_of "$proposal"
+  part=$part_name
+  name=${file##*/}
+  name=${name%.wast}
   case $name in simd_*) continue ;; esac
+  [ -n "$only" ] && ! [[ $part/$name =~ $only ]] && continue
   src=$spec_dir/$file
   [ "$proposal" = core ] && src=$spec_dir/core/$file
   dir=$out_dir/$part/$name
@@ -95,11 +107,12 @@ run_one() {
   IFS=$'\t' read -r dir name flags <<<"$1"
   # shellcheck disable=SC2086 # flags are words
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    timeout "$timeout_s" "$binary" wast $flags "$dir/$name.json" >"$dir/$name.log" 2>&1
-  echo $? >"$dir/$name.rc"
+    timeout "$timeout_s" "$binary" wast $flags $extra_flags "$dir/$name.json" \
+    >"$dir/$name$log_tag.log" 2>&1
+  echo $? >"$dir/$name$log_tag.rc"
 }
 export -f run_one
-export binary timeout_s
+export binary timeout_s extra_flags log_tag
 # shellcheck disable=SC2016 # $1 belongs to the inner shell
 xargs -d '\n' -P "$jobs" -n 1 bash -c 'run_one "$1"' _ <"$jobs_file"
 
@@ -110,9 +123,9 @@ sum_passed=0 sum_failed=0 sum_skipped=0 sum_known=0 files_bad=0
 report_file() {
   local part=$1 name=$2 ref_passed=$3 ref_total=$4
   local dir=$out_dir/$part/$name
-  local log=$dir/$name.log
+  local log=$dir/$name$log_tag.log
   local rc last passed=0 failed=0 skipped=0 verdict="" matches=0 missed wafer_col="-"
-  rc=$(cat "$dir/$name.rc" 2>/dev/null || echo 255)
+  rc=$(cat "$dir/$name$log_tag.rc" 2>/dev/null || echo 255)
   last=$(tail -n 1 "$log" 2>/dev/null || true)
   if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
     passed=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]} skipped=${BASH_REMATCH[4]:-0}
@@ -166,14 +179,17 @@ for part in core memory64 multi-memory; do
   simd_rows=""
   while IFS=$'\t' read -r file proposal ref_passed ref_total flags; do
     [ "$file" = file ] && continue
-    [ "$(part_of "$proposal")" = "$part" ] || continue
-    name=$(basename "$file" .wast)
+    part_of "$proposal"
+    [ "$part_name" = "$part" ] || continue
+    name=${file##*/}
+    name=${name%.wast}
     case $name in
       simd_*)
         simd_rows+=$(printf '  %-36s %13s %8s %13s  %s' "$name" - - "$ref_passed/$ref_total" \
           "not supported yet")$'\n'
         continue ;;
     esac
+    [ -n "$only" ] && ! [[ $part/$name =~ $only ]] && continue
     report_file "$part" "$name" "$ref_passed" "$ref_total"
   done <"$spec_dir/reference.tsv"
   if [ -n "$simd_rows" ]; then

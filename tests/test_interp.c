@@ -677,8 +677,8 @@ static void test_call_indirect(void **state) {
 
     wafer_tabletype tt = {WAFER_FUNCREF, {3, 0, false}};
     assert_null(table_create(&r->store, &tt, NULL, &r->table_space[0]));
-    r->table_space[0]->elems[0] = &r->funcs[add];
-    r->table_space[0]->elems[2] = &r->funcs[other];
+    table_ref_set(r->table_space[0], 0, &r->funcs[add]);
+    table_ref_set(r->table_space[0], 2, &r->funcs[other]);
 
     uint32_t main_code[] = {
         /* 0  */ OP_CONST32, 1, 3,
@@ -1119,7 +1119,7 @@ static void test_tables(void **state) {
     uint32_t set[] = {OP_TABLE_SET, 0, 0, 1};
     uint32_t get[] = {OP_TABLE_GET, 0, 0, 0};
     assert_int_equal(run_instr(r, set, 4, 2, fref, 0, &out), WAFER_TRAP_NONE);
-    assert_ptr_equal(t->elems[2], &r->funcs[f]);
+    assert_ptr_equal(table_ref_get(t, 2), &r->funcs[f]);
     assert_int_equal(run_instr(r, get, 4, HI_JUNK | 2, 0, 0, &out), WAFER_TRAP_NONE);
     assert_int_equal(out, fref);
     assert_int_equal(run_instr(r, get, 4, 3, 0, 0, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
@@ -1129,7 +1129,7 @@ static void test_tables(void **state) {
     uint32_t grow[] = {OP_TABLE_GROW, 0, 0, 0, 1};
     assert_int_equal(run_instr(r, grow, 5, gref, 2, 0, &out), WAFER_TRAP_NONE);
     assert_int_equal(out, 3);
-    assert_ptr_equal(t->elems[4], &r->funcs[g]);
+    assert_ptr_equal(table_ref_get(t, 4), &r->funcs[g]);
     assert_int_equal(run_instr(r, grow, 5, gref, 1, 0, &out), WAFER_TRAP_NONE);
     assert_int_equal(out, 0xFFFFFFFF);
     assert_int_equal(run_instr(r, size, 3, 0, 0, 0, &out), WAFER_TRAP_NONE);
@@ -1138,24 +1138,24 @@ static void test_tables(void **state) {
     /* fill [1, 4) with g; out of bounds writes nothing */
     uint32_t fill[] = {OP_TABLE_FILL, 0, 0, 1, 2};
     assert_int_equal(run_instr(r, fill, 5, 1, gref, 3, &out), WAFER_TRAP_NONE);
-    assert_null(t->elems[0]);
-    assert_ptr_equal(t->elems[1], &r->funcs[g]);
-    assert_ptr_equal(t->elems[3], &r->funcs[g]);
+    assert_null(table_ref_get(t, 0));
+    assert_ptr_equal(table_ref_get(t, 1), &r->funcs[g]);
+    assert_ptr_equal(table_ref_get(t, 3), &r->funcs[g]);
     assert_int_equal(run_instr(r, fill, 5, 4, 0, 2, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
-    assert_ptr_equal(t->elems[4], &r->funcs[g]);
+    assert_ptr_equal(table_ref_get(t, 4), &r->funcs[g]);
     assert_int_equal(run_instr(r, fill, 5, 5, 0, 0, &out), WAFER_TRAP_NONE);
 
     /* copy, overlapping and across tables */
-    t->elems[0] = &r->funcs[f];
+    table_ref_set(t, 0, &r->funcs[f]);
     uint32_t copy00[] = {OP_TABLE_COPY, 0, 0, 0, 1, 2};
     assert_int_equal(run_instr(r, copy00, 6, 1, 0, 4, &out), WAFER_TRAP_NONE);
-    assert_ptr_equal(t->elems[0], &r->funcs[f]);
-    assert_ptr_equal(t->elems[1], &r->funcs[f]);
-    assert_ptr_equal(t->elems[2], &r->funcs[g]);
+    assert_ptr_equal(table_ref_get(t, 0), &r->funcs[f]);
+    assert_ptr_equal(table_ref_get(t, 1), &r->funcs[f]);
+    assert_ptr_equal(table_ref_get(t, 2), &r->funcs[g]);
     assert_int_equal(run_instr(r, copy00, 6, 0, 2, 4, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
     uint32_t copy10[] = {OP_TABLE_COPY, 1, 0, 0, 1, 2};
     assert_int_equal(run_instr(r, copy10, 6, 2, 0, 1, &out), WAFER_TRAP_NONE);
-    assert_ptr_equal(r->table_space[1]->elems[2], &r->funcs[f]);
+    assert_ptr_equal(table_ref_get(r->table_space[1], 2), &r->funcs[f]);
     assert_int_equal(run_instr(r, copy10, 6, 3, 0, 1, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
 
     /* init from an element segment, then elem.drop */
@@ -1166,8 +1166,8 @@ static void test_tables(void **state) {
     r->elems[0].refs[1] = NULL;
     uint32_t init[] = {OP_TABLE_INIT, 1, 0, 0, 1, 2};
     assert_int_equal(run_instr(r, init, 6, 0, 0, 2, &out), WAFER_TRAP_NONE);
-    assert_ptr_equal(r->table_space[1]->elems[0], &r->funcs[g]);
-    assert_null(r->table_space[1]->elems[1]);
+    assert_ptr_equal(table_ref_get(r->table_space[1], 0), &r->funcs[g]);
+    assert_null(table_ref_get(r->table_space[1], 1));
     assert_int_equal(run_instr(r, init, 6, 0, 1, 2, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
     assert_int_equal(run_instr(r, init, 6, 2, 0, 2, &out), WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
     uint32_t drop[] = {OP_ELEM_DROP, 0};

@@ -274,7 +274,8 @@ wafer_export_desc wafer_module_export(const wafer_module *module, size_t index);
 
 wafer_store *wafer_store_new(wafer_engine *engine);
 void wafer_store_delete(wafer_store *store);
-/* Fuel: with consume_fuel set, running out traps with WAFER_TRAP_OUT_OF_FUEL. */
+/* Fuel: with consume_fuel set, running out traps with WAFER_TRAP_OUT_OF_FUEL. A unit is spent at
+ * each wasm function entry and each loop iteration (code.h says why). */
 void wafer_store_set_fuel(wafer_store *store, uint64_t fuel);
 uint64_t wafer_store_fuel(const wafer_store *store);
 /* Epochs: the store traps with WAFER_TRAP_INTERRUPTED once the engine's epoch reaches
@@ -354,6 +355,37 @@ size_t wafer_instance_export_count(const wafer_instance *instance);
 /* The export at index, in the module's export order. */
 wafer_extern wafer_instance_export_at(const wafer_instance *instance, size_t index,
                                       wafer_name *name);
+
+/* ---- Pre-instantiation ------------------------------------------------------------------ */
+
+/* A module with its imports resolved and type-checked once, for many fast instantiations. The
+ * imports are objects of `store`; instances are made there (or, for a module without imports, in
+ * any store of the module's engine). Import types only widen over time (tables and memories only
+ * grow), so a match made once stays valid. Link errors are those of wafer_instance_new. */
+typedef struct wafer_instance_pre wafer_instance_pre;
+wafer_error *wafer_instance_pre_new(wafer_store *store, wafer_module *module,
+                                    const wafer_extern *imports, size_t nimports,
+                                    wafer_instance_pre **out);
+/* As wafer_instance_new with the pre's module and imports; store NULL means the pre's store. */
+wafer_error *wafer_instance_pre_instantiate(const wafer_instance_pre *pre, wafer_store *store,
+                                            wafer_instance **out);
+void wafer_instance_pre_delete(wafer_instance_pre *pre);
+
+/* ---- Precompiled modules ---------------------------------------------------------------- */
+
+/* Writes the module, validated and compiled, to path (a ".cwasm" file), with its memory images
+ * page aligned in the file so that loading can map them. */
+wafer_error *wafer_module_serialize_file(const wafer_module *module, const char *path);
+/* Loads a file written by wafer_module_serialize_file. Memory images are mapped from the file
+ * itself (copy-on-write), not copied. A file that is truncated, corrupted, written by another
+ * version of wafer or for an engine with another configuration is refused with
+ * WAFER_ERROR_MALFORMED (or WAFER_ERROR_UNSUPPORTED for a version or configuration mismatch) and a
+ * message saying which. The file must not be truncated or rewritten in place while the module
+ * (or an instance of it) lives: its image pages are mapped from it. Replace it by renaming. */
+wafer_error *wafer_module_deserialize_file(wafer_engine *engine, const char *path,
+                                           wafer_module **out);
+/* Whether bytes start like a precompiled module (its magic), as opposed to a wasm binary. */
+bool wafer_module_is_serialized(const uint8_t *bytes, size_t len);
 
 #ifdef __cplusplus
 }

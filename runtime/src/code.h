@@ -196,6 +196,12 @@ void code_dump(const code_func *func, FILE *out);
  * - Loop labels point at the loop's INTERRUPT_CHECK, so every back edge passes one; nothing is
  *   emitted at function entry (the interpreter checks there itself).
  * - A function's code never falls off its end: it ends with RETURN, BR, BR_TABLE or UNREACHABLE.
- * - Stack map slots are ascending: reference-typed params and locals first, then operands. */
+ * - Stack map slots are ascending: reference-typed params and locals first, then operands.
+ * - Fuel (DESIGN.md invariant 8) costs one unit per function entry and per INTERRUPT_CHECK run,
+ *   that is per call and per loop iteration, not per instruction: every backward jump and every
+ *   call passes a check, so N units bound a run to N times the longest straight-line stretch of
+ *   code, and straight-line code pays nothing. Weighting a check by its loop body's size would
+ *   give INTERRUPT_CHECK a cost operand: a change of layout made here, in compile.c and in
+ *   interp.c together. */
 
 #endif

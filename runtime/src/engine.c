@@ -1,5 +1,5 @@
 /* Engines: configuration and the epoch counter (wafer.h, "Engine"). */
-#include "runtime.h"
+#include "allocator.h"
 
 #include <stdlib.h>
 
@@ -30,6 +30,27 @@ void wafer_config_default(wafer_config *config) {
                 .max_table_elements = 10000000,
                 .max_memory_pages = 65536,
             },
+        /* Every memory the limits above allow (4 GiB) is static, with Wasmtime's 2 GiB guard:
+         * address space only, nothing is committed until it is accessible. The pool holds 1000
+         * instances of 2 memories and 10 tables each, as large as the limits allow, which keeps
+         * the spec suite passing under it: 12 TiB of address space for memories and 800 GB for
+         * tables, reserved once (MAP_NORESERVE) when the engine is made. No page is kept
+         * resident across resets by default (memory_keep_resident). */
+        .allocator = WAFER_ALLOCATOR_ON_DEMAND,
+        .pooling =
+            {
+                .total_instances = 1000,
+                .max_memories_per_instance = 2,
+                .max_tables_per_instance = 10,
+                .max_memory_pages = 65536,
+                .max_table_elements = 10000000,
+                .max_instance_size = UINT64_C(1) << 26,
+            },
+        .memory_images = true,
+        .static_memory_maximum_size = UINT64_C(1) << 32,
+        .static_memory_forced = false,
+        .memory_guard_size = UINT64_C(1) << 31,
+        .memory_keep_resident = 0,
     };
 }
 
@@ -43,10 +64,20 @@ wafer_engine *wafer_engine_new(const wafer_config *config) {
     else
         wafer_config_default(&engine->config);
     engine->epoch = 0;
+    wafer_error *err = instance_allocator_new(&engine->config, &engine->allocator);
+    if (err) {
+        wafer_error_free(err);
+        free(engine);
+        return NULL;
+    }
     return engine;
 }
 
-void wafer_engine_delete(wafer_engine *engine) { free(engine); }
+void wafer_engine_delete(wafer_engine *engine) {
+    if (!engine) return;
+    engine->allocator->ops->destroy(engine->allocator);
+    free(engine);
+}
 
 const wafer_config *wafer_engine_config(const wafer_engine *engine) { return &engine->config; }
 

@@ -10,7 +10,7 @@
  *      store: what the segments wrote into imported tables and memories stays, and functions of
  *      this instance stored in them stay callable (linking.wast), but no handle is returned.
  */
-#include "runtime.h"
+#include "allocator.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +125,7 @@ static wafer_error *eval_const(const wafer_instance *instance, const const_expr 
     case 0xD0: *out = 0; return NULL;                           /* ref.null */
     case 0xD2:                                                  /* ref.func */
         if (in->imm.index >= instance->module->num_funcs) break;
-        *out = (uint64_t)(uintptr_t)instance->funcs[in->imm.index];
+        *out = (uint64_t)(uintptr_t)instance_func((wafer_instance *)instance, in->imm.index);
         return NULL;
     case 0x23:                                                  /* global.get */
         if (in->imm.index >= instance->module->num_globals || !instance->globals[in->imm.index])
@@ -153,6 +153,11 @@ void instance_destroy(wafer_instance *instance) {
     if (instance->memories)
         for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++)
             if (instance->memories[i]) memory_destroy(instance->memories[i]);
+    if (instance->allocation_begun) {
+        /* after the memories: the allocator takes their slots back (DESIGN.md invariant 4) */
+        instance_allocator *a = instance->store->engine->allocator;
+        a->ops->instance_end(a, &instance->allocation, instance->module);
+    }
     if (instance->elems)
         for (uint32_t i = 0; i < m->num_elems; i++) free(instance->elems[i].refs);
     free(instance->funcs);
@@ -180,14 +185,19 @@ static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern 
     uint32_t f = 0;
     for (uint32_t i = 0; i < m->num_imports; i++)
         if (m->imports[i].kind == WAFER_EXTERN_FUNC) instance->funcs[f++] = imports[i].of.func;
-    for (uint32_t d = 0; d < ndefined; d++) {
-        wafer_func *func = &instance->defined_funcs[d];
-        func->type = &m->types[m->func_type_indices[m->num_imported_funcs + d]];
-        func->instance = instance;
-        func->code = &m->code[d];
-        instance->funcs[m->num_imported_funcs + d] = func;
-    }
     return NULL;
+}
+
+/* Defined functions' entries of funcs stay NULL until first use (runtime.h, instance_func). */
+wafer_func *instance_func_make(wafer_instance *instance, uint32_t index) {
+    const wafer_module *m = instance->module;
+    uint32_t d = index - m->num_imported_funcs;
+    wafer_func *func = &instance->defined_funcs[d];
+    func->type = &m->types[m->func_type_indices[index]];
+    func->instance = instance;
+    func->code = &m->code[d];
+    instance->funcs[index] = func;
+    return func;
 }
 
 static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern *imports) {
@@ -197,9 +207,20 @@ static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern
     uint32_t t = 0;
     for (uint32_t i = 0; i < m->num_imports; i++)
         if (m->imports[i].kind == WAFER_EXTERN_TABLE) instance->tables[t++] = imports[i].of.table;
+    instance_allocator *a = instance->store->engine->allocator;
     for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++) {
-        wafer_error *err = table_create(instance->store, &m->tables[i], NULL, &instance->tables[i]);
+        defined_table_index d = {i - m->num_imported_tables};
+        wafer_error *err = a->ops->table_new(a, &instance->allocation, instance->store, m, d,
+                                             &instance->tables[i]);
         if (err) return err;
+        const table_plan *plan =
+            m->table_plans ? &m->table_plans[i - m->num_imported_tables] : NULL;
+        if (plan && plan->lazy) {
+            /* The table's lazy source is this instance, whoever imports the table later. */
+            instance->tables[i]->lazy_instance = instance;
+            instance->tables[i]->lazy_funcs = plan->funcs;
+            instance->tables[i]->lazy_len = plan->len;
+        }
     }
     return NULL;
 }
@@ -212,10 +233,16 @@ static wafer_error *allocate_memories(wafer_instance *instance, const wafer_exte
     for (uint32_t i = 0; i < m->num_imports; i++)
         if (m->imports[i].kind == WAFER_EXTERN_MEMORY)
             instance->memories[k++] = imports[i].of.memory;
-    for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++) {
-        wafer_error *err =
-            memory_create(instance->store, &m->memories[i], &instance->memories[i]);
-        if (err) return err;
+    /* Storage is the allocator's, by defined index; the instance addresses it by full index. */
+    instance_allocator *a = instance->store->engine->allocator;
+    wafer_error *err;
+    instance->data_from_image = m->images != NULL;
+    for (defined_memory_index d = {0}; d.i < module_defined_memories(m); d.i++) {
+        memory_image *image = m->images ? m->images->images[d.i] : NULL;
+        memory_index x = memory_index_of_defined(m, d);
+        if ((err = a->ops->memory_new(a, &instance->allocation, m, d, image,
+                                      &instance->memories[x.i])))
+            return err;
     }
     return NULL;
 }
@@ -251,6 +278,7 @@ static wafer_error *allocate_elems(wafer_instance *instance) {
     for (uint32_t i = 0; i < m->num_elems; i++) {
         const module_elem *e = &m->elems[i];
         if (e->mode == SEGMENT_DECLARATIVE || e->count == 0) continue;
+        if (m->elem_planned && m->elem_planned[i]) continue; /* in a lazy table's plan */
         void **refs = malloc((size_t)e->count * sizeof *refs);
         if (!refs) return out_of_memory();
         instance->elems[i].refs = refs;
@@ -266,7 +294,10 @@ static wafer_error *allocate_elems(wafer_instance *instance) {
 }
 
 static wafer_error *allocate(wafer_instance *instance, const wafer_extern *imports) {
-    wafer_error *err;
+    instance_allocator *a = instance->store->engine->allocator;
+    wafer_error *err = a->ops->instance_begin(a, instance->module, &instance->allocation);
+    if (err) return err;
+    instance->allocation_begun = true;
     if ((err = allocate_funcs(instance, imports))) return err;
     if ((err = allocate_tables(instance, imports))) return err;
     if ((err = allocate_memories(instance, imports))) return err;
@@ -286,24 +317,52 @@ static void elem_drop(instance_elem *elem) {
     elem->count = 0;
 }
 
+/* Segment `failed` trapped: the lazy tables must show only the planned segments before it, as
+ * the eager order would have left them (planned segments cannot trap themselves). Their lazy
+ * source is replaced by the elements those segments write. */
+static void rewind_lazy_tables(wafer_instance *instance, uint32_t failed) {
+    const wafer_module *m = instance->module;
+    for (uint32_t t = m->num_imported_tables; t < m->num_tables; t++) {
+        wafer_table *table = instance->tables[t];
+        if (!table->lazy_instance) continue;
+        table->lazy_instance = NULL;
+        table->lazy_funcs = NULL;
+        table->lazy_len = 0;
+        for (uint32_t i = 0; i < failed; i++) {
+            const module_elem *e = &m->elems[i];
+            if (e->mode != SEGMENT_ACTIVE || e->table_index != t) continue;
+            uint32_t offset = (uint32_t)e->offset.instrs[0].imm.i32;
+            for (uint32_t j = 0; j < e->count; j++) {
+                uint64_t bits;
+                if (eval_const(instance, &e->items[j], &bits)) abort(); /* planned: constant */
+                table_ref_set(table, offset + j, (void *)(uintptr_t)bits);
+            }
+        }
+    }
+}
+
 /* Spec 4.5.4 steps 14-15: table.init then elem.drop for each active segment, in order, and
  * elem.drop for declarative ones (already empty). table.init checks the whole range before
- * writing, so a trapping segment writes nothing while earlier ones stay written. */
+ * writing, so a trapping segment writes nothing while earlier ones stay written. Segments folded
+ * into a lazy table's plan are already in place (table_plan.c). */
 static wafer_error *init_elems(wafer_instance *instance) {
     const wafer_module *m = instance->module;
     for (uint32_t i = 0; i < m->num_elems; i++) {
         const module_elem *e = &m->elems[i];
         if (e->mode != SEGMENT_ACTIVE) continue;
+        if (m->elem_planned && m->elem_planned[i]) continue;
         uint64_t bits;
         wafer_error *err = eval_const(instance, &e->offset, &bits);
         if (err) return err;
         uint32_t offset = (uint32_t)bits;
         wafer_table *table = instance->tables[e->table_index];
         instance_elem *elem = &instance->elems[i];
-        if (offset > table->size || elem->count > table->size - offset)
+        if (offset > table->size || elem->count > table->size - offset) {
+            rewind_lazy_tables(instance, i);
             return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
-        if (elem->count)
-            memcpy(table->elems + offset, elem->refs, (size_t)elem->count * sizeof *elem->refs);
+        }
+        for (uint32_t j = 0; j < elem->count; j++)
+            table_ref_set(table, offset + j, elem->refs[j]);
         elem_drop(elem);
     }
     return NULL;
@@ -313,6 +372,12 @@ static wafer_error *init_elems(wafer_instance *instance) {
  * unsigned in the memory's index type. */
 static wafer_error *init_datas(wafer_instance *instance) {
     const wafer_module *m = instance->module;
+    if (instance->data_from_image) {
+        /* Every active segment fits and lies in an image mapped with its memory (image.h). */
+        for (uint32_t i = 0; i < m->num_datas; i++)
+            if (m->datas[i].mode == SEGMENT_ACTIVE) instance->data_dropped[i] = true;
+        return NULL;
+    }
     for (uint32_t i = 0; i < m->num_datas; i++) {
         const module_data *d = &m->datas[i];
         if (d->mode != SEGMENT_ACTIVE) continue;
@@ -329,16 +394,33 @@ static wafer_error *init_datas(wafer_instance *instance) {
     return NULL;
 }
 
+/* An element segment trapped, so no data segment ran (spec 4.5.4): the bytes the images put in
+ * place early must not be seen by this instance's functions left in imported tables. */
+static void clear_data_images(wafer_instance *instance) {
+    const wafer_module *m = instance->module;
+    if (!instance->data_from_image) return;
+    for (defined_memory_index d = {0}; d.i < module_defined_memories(m); d.i++) {
+        const memory_image *image = m->images->images[d.i];
+        wafer_memory *memory = instance->memories[memory_index_of_defined(m, d).i];
+        if (image) memset(memory->data + image->memory_offset, 0, image->len);
+    }
+}
+
 static wafer_error *run_start(wafer_instance *instance) {
     const wafer_module *m = instance->module;
     if (!m->has_start) return NULL;
     wafer_store *store = instance->store;
     uint64_t *slots = store->stack_top;
     uint32_t depth = store->depth;
-    wafer_error *err = interp_call(store, instance->funcs[m->start_func], slots);
+    wafer_error *err = interp_call(store, instance_func(instance, m->start_func), slots);
     store->stack_top = slots;
     store->depth = depth;
     return err;
+}
+
+wafer_error *instance_match_imports(const wafer_module *module, const wafer_extern *imports,
+                                   size_t nimports) {
+    return match_imports(module, imports, nimports);
 }
 
 wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
@@ -349,7 +431,13 @@ wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
         return error_new(WAFER_ERROR_USAGE, "module and store belong to different engines");
     wafer_error *err = match_imports(module, imports, nimports);
     if (err) return err;
+    return instance_new_matched(store, module, imports, out);
+}
 
+wafer_error *instance_new_matched(wafer_store *store, wafer_module *module,
+                                  const wafer_extern *imports, wafer_instance **out) {
+    *out = NULL;
+    wafer_error *err;
     wafer_instance *instance = calloc(1, sizeof *instance);
     if (!instance) return out_of_memory();
     wafer_module_retain(module);
@@ -360,11 +448,14 @@ wafer_error *wafer_instance_new(wafer_store *store, wafer_module *module,
         return err;
     }
 
+    instance->initialised = true;
     instance->next_in_store = store->instances;
     store->instances = instance;
-    if ((err = init_elems(instance)) || (err = init_datas(instance)) ||
-        (err = run_start(instance)))
+    if ((err = init_elems(instance))) {
+        clear_data_images(instance);
         return err;
+    }
+    if ((err = init_datas(instance)) || (err = run_start(instance))) return err;
     *out = instance;
     return NULL;
 }
@@ -375,7 +466,7 @@ static wafer_extern extern_of(const wafer_instance *instance, const module_expor
     wafer_extern ext;
     ext.kind = e->kind;
     switch (e->kind) {
-    case WAFER_EXTERN_FUNC: ext.of.func = instance->funcs[e->index]; break;
+    case WAFER_EXTERN_FUNC: ext.of.func = instance_func((wafer_instance *)instance, e->index); break;
     case WAFER_EXTERN_TABLE: ext.of.table = instance->tables[e->index]; break;
     case WAFER_EXTERN_MEMORY: ext.of.memory = instance->memories[e->index]; break;
     case WAFER_EXTERN_GLOBAL: ext.of.global = instance->globals[e->index]; break;

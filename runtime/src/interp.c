@@ -324,6 +324,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     }
     OP(CALL) : {
         callee = funcs[pc[1]];
+        if (__builtin_expect(!callee, 0)) callee = instance_func_make(instance, pc[1]);
         callee_fp = fp + pc[2];
         return_pc = pc + 3;
         goto call;
@@ -333,7 +334,9 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         wafer_table *table = tables[pc[2]];
         uint32_t i = U32(pc[3]);
         if (i >= table->size) TRAP(UNDEFINED_ELEMENT);
-        callee = table->elems[i];
+        uintptr_t elem = (uintptr_t)table->elems[i];
+        if (__builtin_expect(!(elem & TABLE_REF_TAG), 0)) elem = table_elem_resolve(table, i);
+        callee = (wafer_func *)(elem & ~TABLE_REF_TAG);
         if (!callee) TRAP(UNINITIALIZED_ELEMENT);
         if (!functype_equal(callee->type, &instance->module->types[pc[1]]))
             TRAP(INDIRECT_CALL_MISMATCH);
@@ -380,7 +383,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         NEXT(2);
     }
     OP(REF_FUNC) : {
-        SETREF(pc[1], funcs[pc[2]]);
+        SETREF(pc[1], instance_func(instance, pc[2]));
         NEXT(2);
     }
 
@@ -390,14 +393,14 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         wafer_table *table = tables[pc[2]];
         uint32_t i = U32(pc[3]);
         if (i >= table->size) TRAP(TABLE_OUT_OF_BOUNDS);
-        SETREF(pc[1], table->elems[i]);
+        SETREF(pc[1], table_ref_get(table, i));
         NEXT(3);
     }
     OP(TABLE_SET) : {
         wafer_table *table = tables[pc[1]];
         uint32_t i = U32(pc[2]);
         if (i >= table->size) TRAP(TABLE_OUT_OF_BOUNDS);
-        table->elems[i] = REF(pc[3]);
+        table_ref_set(table, i, REF(pc[3]));
         NEXT(3);
     }
     OP(TABLE_SIZE) : {
@@ -412,7 +415,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     OP(TABLE_FILL) : {
         wafer_table *table = tables[pc[1]];
         uint32_t i = U32(pc[2]), n = U32(pc[4]);
-        void *ref = REF(pc[3]);
+        void *ref = table_ref_tagged(REF(pc[3]));
         if (!range_fits(i, n, table->size)) TRAP(TABLE_OUT_OF_BOUNDS);
         for (uint32_t k = 0; k < n; k++) table->elems[i + k] = ref;
         NEXT(4);
@@ -422,6 +425,9 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         uint32_t d = U32(pc[3]), s = U32(pc[4]), n = U32(pc[5]);
         if (!range_fits(d, n, dst->size) || !range_fits(s, n, src->size))
             TRAP(TABLE_OUT_OF_BOUNDS);
+        /* The source is resolved first: an uninitialised marker must not reach a table whose
+         * lazy source would read it differently (DESIGN.md invariant 6). */
+        table_resolve_range(src, s, n);
         if (n) memmove(dst->elems + d, src->elems + s, (size_t)n * sizeof *dst->elems);
         NEXT(5);
     }
@@ -431,7 +437,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         uint32_t d = U32(pc[3]), s = U32(pc[4]), n = U32(pc[5]);
         if (!range_fits(d, n, table->size) || !range_fits(s, n, elem->count))
             TRAP(TABLE_OUT_OF_BOUNDS);
-        if (n) memcpy(table->elems + d, elem->refs + s, (size_t)n * sizeof *table->elems);
+        for (uint32_t k = 0; k < n; k++) table_ref_set(table, d + k, elem->refs[s + k]);
         NEXT(5);
     }
     OP(ELEM_DROP) : {

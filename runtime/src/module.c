@@ -1,6 +1,7 @@
 /* Modules: creation (decode, then validate and compile), sharing by refcount, freeing, and the
  * import and export descriptions of wafer.h. */
 #include "module.h"
+#include "allocator.h"
 #include "error.h"
 
 #include <stdlib.h>
@@ -12,6 +13,8 @@ wafer_error *wafer_module_new(wafer_engine *engine, const uint8_t *bytes, size_t
     wafer_error *err = module_decode(engine, bytes, len, &m);
     if (err) return err;
     err = module_validate(m, true);
+    if (!err) err = module_plan_tables(m);
+    if (!err && engine->config.memory_images) err = module_images_build(m, &m->images);
     if (err) {
         module_free(m);
         return err;
@@ -75,6 +78,9 @@ void module_free(wafer_module *m) {
         for (uint32_t i = 0; i < m->num_bodies; i++) free_code_func(&m->code[i]);
     free(m->code);
     free(m->declared_refs);
+    module_free_table_plans(m);
+    if (m->affinity) m->engine->allocator->ops->module_forget(m->engine->allocator, m);
+    module_images_free(m->images);
     free(m->bytes);
     free(m);
 }

@@ -74,6 +74,16 @@ typedef struct module_data {
     uint32_t len;
 } module_data;
 
+/* How a defined funcref table is initialised lazily (DESIGN.md invariant 6): when every active
+ * element segment on it has a constant offset, only ref.func and ref.null items, and fits the
+ * table's minimum size, the segments are folded, in order, into one list of function indices that
+ * instances resolve on first read. Other tables take the eager path. */
+typedef struct table_plan {
+    bool lazy;
+    uint32_t len;    /* entries of funcs: the end of the furthest segment */
+    uint32_t *funcs; /* per element: function index + 1, or 0 for null */
+} table_plan;
+
 typedef struct module_local_run {
     uint32_t count;
     wafer_valtype type;
@@ -133,6 +143,17 @@ struct wafer_module {
     /* Functions that may be named by ref.func in code: exported, or referenced in a global
      * initialiser or element segment (the spec's C.refs). Bit per function index. */
     uint8_t *declared_refs;
+
+    /* Lazy tables, from module_plan_tables; both NULL when not planned (every table eager). */
+    table_plan *table_plans; /* per defined table: index - num_imported_tables */
+    bool *elem_planned;      /* per element segment: folded into a lazy table's plan */
+
+    /* Memory images (image.h): NULL when the active data segments are copied at instantiation.
+     * Built by module creation when config.memory_images is set, or by a precompiled loader. */
+    struct module_images *images;
+    /* The pooling allocator's free slots last used by this module (pool.c), or NULL; detached
+     * by allocator_module_forget before the module is freed. */
+    struct pool_affinity *affinity;
 };
 
 /* decode.c: bytes -> module. On failure returns a WAFER_ERROR_MALFORMED (or _LIMIT,
@@ -142,6 +163,12 @@ wafer_error *module_decode(wafer_engine *engine, const uint8_t *bytes, size_t le
 /* validate.c: checks everything the spec's validation rules require, and compiles each body into
  * module->code. WAFER_ERROR_INVALID with the spec test suite's text on failure. */
 wafer_error *module_validate(wafer_module *module, bool compile);
+/* validate.c: the same checks except those of function bodies, for a precompiled module whose
+ * compiled code is loaded instead of made (serialize.c). Also computes declared_refs. */
+wafer_error *module_validate_declarations(wafer_module *module);
+/* table_plan.c: computes table_plans and elem_planned of a validated module. */
+wafer_error *module_plan_tables(wafer_module *module);
+void module_free_table_plans(wafer_module *module);
 /* Frees a module whose refcount dropped to zero, or a half-decoded one. */
 void module_free(wafer_module *module);
 

@@ -198,6 +198,12 @@ static inline wafer_trap_kind i64_div_u(uint64_t x, uint64_t y, uint64_t *out) {
 static inline wafer_trap_kind i64_rem_s(uint64_t x, uint64_t y, uint64_t *out) {
     if (y == 0) return WAFER_TRAP_INTEGER_DIVIDE_BY_ZERO;
     *out = y == UINT64_MAX ? 0 : (uint64_t)(i64_signed(x) % i64_signed(y));
+#ifdef WAFER_SENSITIVITY_BUG
+    /* A deliberate wrong result, compiled in only for tests/oracle_sensitivity.sh (build/sensitivity/
+     * wafer): it proves that `wafer diff` reports a wrong instruction as a mismatch (issue 3 item 5).
+     * No real build defines it. */
+    if (x == UINT64_C(0x8000000000000000) && y == UINT64_MAX) *out = 1;
+#endif
     return WAFER_TRAP_NONE;
 }
 

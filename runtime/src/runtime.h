@@ -6,12 +6,14 @@
 
 #include "module.h"
 #include "error.h"
+#include "image.h"
 
 #define WAFER_PAGE_SIZE 65536u
 
 struct wafer_engine {
     wafer_config config;
     uint64_t epoch; /* advanced by wafer_engine_increment_epoch */
+    struct instance_allocator *allocator; /* allocator.h: where instances' memories come from */
 };
 
 struct wafer_externref {
@@ -39,14 +41,37 @@ struct wafer_memory {
     wafer_memorytype type;
     size_t reserved_bytes; /* what memory.c mapped for data */
     struct wafer_memory *next_in_store;
+    /* Where data lives (image.h): own_slot, or an allocator's slot that outlives the memory.
+     * A static memory's slot reserves its maximum and never moves; a dynamic one reserves its
+     * current size and moves when it grows past it. guard_bytes of PROT_NONE follow either. */
+    memory_slot *slot;
+    memory_slot own_slot;
+    bool is_static;
+    size_t guard_bytes;
 };
 
+/* Table elements (DESIGN.md invariant 6): a slot holds 0 while uninitialised, or a reference
+ * (wafer_func * or wafer_externref *, NULL for null) with TABLE_REF_TAG set, so an explicitly
+ * stored null (TABLE_REF_TAG alone) differs from "not yet initialised". An uninitialised slot is
+ * resolved on first read from the table's lazy source: the precomputed function indices of the
+ * module that defined the table, resolved in the defining instance; past lazy_len, or without a
+ * source, it is null. Every read goes through table_ref_get or table_elem_resolve. */
+#define TABLE_REF_TAG ((uintptr_t)1)
+
 struct wafer_table {
-    void **elems; /* wafer_func * or wafer_externref *, NULL for null */
+    void **elems; /* tagged references, see above; 0 = uninitialised */
     uint32_t size;
     uint32_t max; /* the declared maximum capped by the config */
     wafer_tabletype type;
     struct wafer_table *next_in_store;
+    /* The lazy source: elems[i] == 0 with i < lazy_len resolves to lazy_instance->funcs
+     * [lazy_funcs[i] - 1], or null where lazy_funcs[i] is 0. lazy_funcs belongs to the module. */
+    wafer_instance *lazy_instance;
+    const uint32_t *lazy_funcs;
+    uint32_t lazy_len;
+    /* elems lie in an allocator's table slot (allocator.h): never reallocated or freed here,
+     * and max is within the slot's capacity */
+    bool pooled;
 };
 
 struct wafer_global {
@@ -61,6 +86,11 @@ typedef struct instance_elem {
     void **refs;
 } instance_elem;
 
+/* What the engine's allocator keeps per instance (allocator.h). */
+struct instance_allocation {
+    uint32_t slot; /* pooling: the instance slot */
+};
+
 struct wafer_instance {
     wafer_module *module; /* retained */
     wafer_store *store;
@@ -73,6 +103,12 @@ struct wafer_instance {
     wafer_func *defined_funcs;     /* the module's own functions, owned by the instance */
     wafer_global *defined_globals; /* the module's own globals, owned by the instance */
     struct wafer_instance *next_in_store;
+    /* DESIGN.md invariant 4: set once every resource exists; until then instance_destroy is
+     * releasing a half-built instance, never dropping a whole one. */
+    bool initialised;
+    bool allocation_begun;  /* the engine's allocator holds `allocation` for it */
+    bool data_from_image;   /* active data segments came from the module's images */
+    struct instance_allocation allocation;
 };
 
 /* Native bookkeeping of one wasm activation; the values live in the store's slot stack. */
@@ -123,6 +159,20 @@ void host_func_destroy(wafer_func *func);
 /* instance.c: frees an instance with the memories, tables, globals and functions it defined, and
  * releases its module (store deletion, or a failed instantiation). */
 void instance_destroy(wafer_instance *instance);
+/* The function at a full index of the instance's function space. The objects of defined functions
+ * are made on first use (a call, ref.func, a table read, an export): a large module's instance
+ * costs nothing per function it never touches. */
+wafer_func *instance_func_make(wafer_instance *instance, uint32_t index);
+static inline wafer_func *instance_func(wafer_instance *instance, uint32_t index) {
+    wafer_func *func = instance->funcs[index];
+    return __builtin_expect(func != NULL, 1) ? func : instance_func_make(instance, index);
+}
+/* Import matching alone (spec 4.5.2), and instantiation with imports already matched: what
+ * wafer_instance_new does in two steps, for wafer_instance_pre (instance_pre.c). */
+wafer_error *instance_match_imports(const wafer_module *module, const wafer_extern *imports,
+                                    size_t nimports);
+wafer_error *instance_new_matched(wafer_store *store, wafer_module *module,
+                                  const wafer_extern *imports, wafer_instance **out);
 
 /* memory.c */
 /* Makes a memory of type->limits.min pages, zeroed, not linked into the store's list: the caller
@@ -140,5 +190,31 @@ wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void 
 /* Grows by delta elements; returns the old size, or UINT64_MAX if refused (no change). */
 uint64_t table_grow(wafer_table *table, uint64_t delta, void *init);
 void table_destroy(wafer_table *table);
+/* Makes a table whose elements live in `storage` (capacity elements, all zero), as
+ * table_create does with a null init, its maximum capped by the capacity. */
+wafer_error *table_create_in_slot(wafer_store *store, const wafer_tabletype *type, void **storage,
+                                  uint32_t capacity, wafer_table **out);
+/* Resolves the uninitialised slot i (< size) from the lazy source, stores the result tagged and
+ * returns it (tagged). */
+uintptr_t table_elem_resolve(wafer_table *table, uint32_t i);
+/* Resolves every uninitialised slot of [start, start + n) (in bounds). */
+void table_resolve_range(wafer_table *table, uint32_t start, uint32_t n);
+
+/* The tagged element at i (< size), resolved if it was uninitialised. */
+static inline uintptr_t table_elem(wafer_table *table, uint32_t i) {
+    uintptr_t e = (uintptr_t)table->elems[i];
+    if (__builtin_expect(e == 0, 0)) e = table_elem_resolve(table, i);
+    return e;
+}
+/* The reference at i (< size): NULL for null. */
+static inline void *table_ref_get(wafer_table *table, uint32_t i) {
+    return (void *)(table_elem(table, i) & ~TABLE_REF_TAG);
+}
+static inline void *table_ref_tagged(void *ref) {
+    return (void *)((uintptr_t)ref | TABLE_REF_TAG);
+}
+static inline void table_ref_set(wafer_table *table, uint32_t i, void *ref) {
+    table->elems[i] = table_ref_tagged(ref);
+}
 
 #endif

@@ -1,4 +1,4 @@
-/* Tables: arrays of references (wafer_func * or wafer_externref *, NULL for null). */
+/* Tables: arrays of tagged references, initialised lazily (runtime.h, DESIGN.md invariant 6). */
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -12,6 +12,8 @@ static uint32_t table_max(const wafer_store *store, const wafer_tabletype *type)
     return (uint32_t)max;
 }
 
+/* Elements start zeroed (uninitialised, DESIGN.md invariant 6): a null init needs no writes, and
+ * calloc hands large tables fresh zero pages. */
 wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void *init,
                           wafer_table **out) {
     uint32_t max = table_max(store, type);
@@ -23,13 +25,14 @@ wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void 
     if (!table) return error_new(WAFER_ERROR_RESOURCE, "out of memory");
     uint32_t size = (uint32_t)type->limits.min;
     if (size > 0) {
-        table->elems = malloc((size_t)size * sizeof *table->elems);
+        table->elems = calloc(size, sizeof *table->elems);
         if (!table->elems) {
             free(table);
             return error_new(WAFER_ERROR_RESOURCE, "could not allocate a table of %u elements",
                              size);
         }
-        for (uint32_t i = 0; i < size; i++) table->elems[i] = init;
+        if (init)
+            for (uint32_t i = 0; i < size; i++) table_ref_set(table, i, init);
     }
     table->size = size;
     table->max = max;
@@ -38,22 +41,58 @@ wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void 
     return NULL;
 }
 
+uintptr_t table_elem_resolve(wafer_table *table, uint32_t i) {
+    void *ref = NULL;
+    if (i < table->lazy_len && table->lazy_funcs[i])
+        ref = instance_func(table->lazy_instance, table->lazy_funcs[i] - 1);
+    table_ref_set(table, i, ref);
+    return (uintptr_t)table->elems[i];
+}
+
+void table_resolve_range(wafer_table *table, uint32_t start, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++)
+        if (!table->elems[start + k]) table_elem_resolve(table, start + k);
+}
+
+/* New elements are initialised explicitly; the old ones keep their lazy source, whose indices all
+ * lie below the old size. */
 uint64_t table_grow(wafer_table *table, uint64_t delta, void *init) {
     uint32_t old = table->size;
     if (delta > (uint64_t)(table->max - old)) return UINT64_MAX;
     if (delta == 0) return old;
     uint32_t size = old + (uint32_t)delta;
-    void **elems = realloc(table->elems, (size_t)size * sizeof *elems);
-    if (!elems) return UINT64_MAX;
-    for (uint32_t i = old; i < size; i++) elems[i] = init;
-    table->elems = elems;
+    if (!table->pooled) {
+        void **elems = realloc(table->elems, (size_t)size * sizeof *elems);
+        if (!elems) return UINT64_MAX;
+        table->elems = elems;
+    }
+    for (uint32_t i = old; i < size; i++) table_ref_set(table, i, init);
     table->size = size;
     return old;
 }
 
 void table_destroy(wafer_table *table) {
-    free(table->elems);
+    if (!table->pooled) free(table->elems);
     free(table);
+}
+
+wafer_error *table_create_in_slot(wafer_store *store, const wafer_tabletype *type, void **storage,
+                                  uint32_t capacity, wafer_table **out) {
+    uint32_t max = table_max(store, type);
+    if (capacity < max) max = capacity;
+    if (type->limits.min > max)
+        return error_new(WAFER_ERROR_RESOURCE,
+                         "table minimum of %llu elements exceeds the limit of %u elements",
+                         (unsigned long long)type->limits.min, max);
+    wafer_table *table = calloc(1, sizeof *table);
+    if (!table) return error_new(WAFER_ERROR_RESOURCE, "out of memory");
+    table->elems = storage;
+    table->pooled = true;
+    table->size = (uint32_t)type->limits.min;
+    table->max = max;
+    table->type = *type;
+    *out = table;
+    return NULL;
 }
 
 /* ---- Public API ----------------------------------------------------------------------------- */
@@ -94,7 +133,7 @@ uint64_t wafer_table_size(const wafer_table *table) { return table->size; }
 
 wafer_error *wafer_table_get(wafer_table *table, uint64_t index, wafer_value *out) {
     if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
-    *out = value_from_slot(table->type.elem, (uint64_t)(uintptr_t)table->elems[index]);
+    *out = value_from_slot(table->type.elem, (uint64_t)(uintptr_t)table_ref_get(table, index));
     return NULL;
 }
 
@@ -102,7 +141,7 @@ wafer_error *wafer_table_set(wafer_table *table, uint64_t index, wafer_value val
     if (value.type != table->type.elem)
         return error_new(WAFER_ERROR_USAGE, "value does not match the table's element type");
     if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
-    table->elems[index] = ref_of(value);
+    table_ref_set(table, (uint32_t)index, ref_of(value));
     return NULL;
 }
 

@@ -262,6 +262,13 @@ static void free_code(wafer_module *m) {
     m->code = NULL;
 }
 
+wafer_error *module_validate_declarations(wafer_module *m) {
+    if (m->num_bodies != m->num_funcs - m->num_imported_funcs)
+        return error_new(WAFER_ERROR_MALFORMED,
+                         "function and code section have inconsistent lengths");
+    return check_module(m);
+}
+
 wafer_error *module_validate(wafer_module *m, bool compile) {
     uint32_t num_defined = m->num_funcs - m->num_imported_funcs;
     if (m->num_bodies != num_defined)

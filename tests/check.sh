@@ -33,9 +33,9 @@ total_passed=0
 total_failed=0
 summary=()
 
-# The last line of a log that starts "N passed, N failed".
+# The last line of a log that reads "N passed, N failed", after a label like "fuzz replay: " if any.
 counts_line() {
-  grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1
+  grep -E '^([a-z -]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 | sed -E 's/^[a-z -]+: //'
 }
 
 # A stage that runs a test target and reports "N passed, N failed".

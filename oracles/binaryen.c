@@ -387,26 +387,6 @@ static size_t feature_flags(uint32_t features, char **argv, size_t n) {
     return n;
 }
 
-/* The same features for wabt's validator (whose defaults differ). */
-static size_t wabt_feature_flags(uint32_t features, char **argv, size_t n) {
-    static const struct {
-        uint32_t bit;
-        const char *disable;
-    } defaults_on[] = {
-        {WAFER_FEATURE_MUTABLE_GLOBALS, "--disable-mutable-globals"},
-        {WAFER_FEATURE_SAT_FLOAT_TO_INT, "--disable-saturating-float-to-int"},
-        {WAFER_FEATURE_SIGN_EXTENSION, "--disable-sign-extension"},
-        {WAFER_FEATURE_MULTI_VALUE, "--disable-multi-value"},
-        {WAFER_FEATURE_BULK_MEMORY, "--disable-bulk-memory"},
-        {WAFER_FEATURE_REFERENCE_TYPES, "--disable-reference-types"},
-    };
-    for (size_t i = 0; i < sizeof defaults_on / sizeof defaults_on[0]; i++)
-        if (!(features & defaults_on[i].bit)) argv[n++] = (char *)defaults_on[i].disable;
-    if (features & WAFER_FEATURE_MEMORY64) argv[n++] = "--enable-memory64";
-    if (features & WAFER_FEATURE_MULTI_MEMORY) argv[n++] = "--enable-multi-memory";
-    return n;
-}
-
 static bool write_file(const char *path, const uint8_t *bytes, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f) return false;
@@ -464,7 +444,7 @@ static bool wabt_accepts(oracle_session *s, const oracle_module *m, bool *accept
         return false;
     }
     char *argv[16] = {"wasm-validate", path};
-    wabt_feature_flags(s->options.features, argv, 2);
+    oracle_wabt_feature_flags(s->options.features, argv, 2);
     subprocess_limits limits = {.time_ms = s->options.time_limit_ms,
                                 .memory_bytes = s->options.memory_limit_bytes};
     subprocess_result res;

@@ -92,4 +92,9 @@ bool oracle_run_one(const oracle_engine *engine, const oracle_options *options,
                     const oracle_module *module, observation_list *out, char *why,
                     size_t why_size);
 
+/* Appends to argv[n..] the wabt command-line flags (wabt's defaults differ from wafer's) that
+ * switch wabt's tools to exactly these WAFER_FEATURE_* bits; returns the new count (at most 8
+ * flags are added). Defined in wabt.c; binaryen.c uses it for wasm-validate too. */
+size_t oracle_wabt_feature_flags(uint32_t features, char **argv, size_t n);
+
 #endif

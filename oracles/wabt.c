@@ -1066,7 +1066,7 @@ static item_state read_item(item_reader *ir, bool died) {
 
 /* ---- Running a batch ------------------------------------------------------------------------ */
 
-static size_t feature_flags(uint32_t features, char **argv, size_t n) {
+size_t oracle_wabt_feature_flags(uint32_t features, char **argv, size_t n) {
     static const struct {
         uint32_t bit;
         const char *disable;
@@ -1097,7 +1097,7 @@ static bool run_batch(oracle_session *s, const item_plan *plans, size_t count,
     char *argv[16];
     size_t n = 0;
     argv[n++] = TOOL;
-    n = feature_flags(s->options.features, argv, n);
+    n = oracle_wabt_feature_flags(s->options.features, argv, n);
     argv[n++] = script_path;
     argv[n] = NULL;
     subprocess_limits limits = {

@@ -26,8 +26,10 @@ const char bench_usage[] =
     "tables and globals are made to the declared types), then repeatedly makes a store,\n"
     "instantiates the module in it, calls the trivial export and deletes the store, timing each\n"
     "iteration. Prints `instantiate: median X us, p10 Y us, p90 Z us, N iterations` last.\n"
-    "A module with imports gets fresh stubs and InstancePre per store, made before the clock\n"
-    "starts (wafer's host functions belong to a store); deleting the store, timed, frees them.\n"
+    "A module importing only functions gets engine host functions as stubs and one InstancePre\n"
+    "for every store. A module importing memories, tables or globals gets fresh stubs and an\n"
+    "InstancePre per store (they belong to a store), made before the clock starts; deleting the\n"
+    "store, timed, frees them.\n"
     "  --iterations N  timed iterations per thread (default 10000), after N/10 (at most 1000)\n"
     "                  untimed warm-up ones\n"
     "  --max-seconds S stop each thread's timed iterations after about S seconds (default 10)\n"
@@ -49,7 +51,7 @@ typedef struct bench_setup {
     const cli_options *opts;
     wafer_engine *engine;
     wafer_module *module;
-    const wafer_instance_pre *pre; /* NULL when the module has imports: one per store then */
+    const wafer_instance_pre *pre; /* NULL when the module imports more than functions */
     const char *call_name;
     FILE *stub_log; /* /dev/null: the stubs' call log is not part of what is measured */
     uint64_t iterations;
@@ -388,7 +390,6 @@ static int bench_instantiate(const cli_options *opts, const char *path, uint64_t
         .phases = phases,
     };
     int status = EXIT_FAILED;
-    wafer_store *pre_store = NULL;
     wafer_instance_pre *pre = NULL;
     wafer_error *err = module_load(engine.engine, path, bytes, len, &s.module);
     free(bytes);
@@ -403,14 +404,16 @@ static int bench_instantiate(const cli_options *opts, const char *path, uint64_t
         fprintf(stderr, "wafer bench: cannot open /dev/null\n");
         goto done;
     }
-    /* Without imports one InstancePre serves every store (wafer.h, "Pre-instantiation"). */
-    if (wafer_module_import_count(s.module) == 0) {
-        pre_store = wafer_store_new(engine.engine);
-        if (!pre_store) {
-            fprintf(stderr, "wafer bench: cannot make a store: out of memory\n");
-            goto done;
-        }
-        err = wafer_instance_pre_new(pre_store, s.module, NULL, 0, &pre);
+    /* A module importing only functions gets engine host functions as stubs, so one store-less
+     * InstancePre serves every store (wafer.h, "Pre-instantiation"), as a Wasmtime Linker's
+     * host functions do. */
+    wafer_extern *engine_stubs = NULL;
+    char stub_why[512];
+    if (stub_imports_new_for_engine(engine.engine, s.module, s.stub_log, &engine_stubs, stub_why,
+                                    sizeof stub_why)) {
+        err = wafer_instance_pre_new(NULL, s.module, engine_stubs,
+                                     wafer_module_import_count(s.module), &pre);
+        free(engine_stubs);
         if (err) {
             fprintf(stderr, "wafer bench: %s: cannot pre-instantiate: %s\n", path,
                     wafer_error_message(err));
@@ -422,7 +425,6 @@ static int bench_instantiate(const cli_options *opts, const char *path, uint64_t
     status = rss ? run_rss(&s, rss) : run_timed(&s, (unsigned)threads);
 done:
     wafer_instance_pre_delete(pre);
-    wafer_store_delete(pre_store);
     wafer_module_release(s.module);
     if (s.stub_log) fclose(s.stub_log);
     options_engine_stop(&engine);

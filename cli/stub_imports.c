@@ -48,8 +48,9 @@ static size_t c_string_length(wafer_name name) {
     return nul ? (size_t)(nul - name.bytes) : name.len;
 }
 
-/* NULL when memory runs out. */
-static wafer_func *stub_func_new(wafer_store *store, FILE *log, const wafer_import_desc *import) {
+/* A function of the store, or with store NULL of the engine. NULL when memory runs out. */
+static wafer_func *stub_func_new(wafer_store *store, wafer_engine *engine, FILE *log,
+                                 const wafer_import_desc *import) {
     const wafer_functype *type = import->type.of.func;
     stub_func *stub = calloc(1, sizeof *stub);
     size_t module_len = c_string_length(import->module), name_len = c_string_length(import->name);
@@ -70,7 +71,9 @@ static wafer_func *stub_func_new(wafer_store *store, FILE *log, const wafer_impo
     stub->display_name[module_len + 1 + name_len] = '\0';
     if (type->num_results)
         memcpy(stub->results, type->results, type->num_results * sizeof *stub->results);
-    wafer_func *func = wafer_func_new_host(store, type, stub_func_call, stub, stub_func_free);
+    wafer_func *func =
+        store ? wafer_func_new_host(store, type, stub_func_call, stub, stub_func_free)
+              : wafer_func_new_engine_host(engine, type, stub_func_call, stub, stub_func_free);
     if (!func) stub_func_free(stub);
     return func;
 }
@@ -81,7 +84,7 @@ static wafer_error *stub_extern_new(wafer_store *store, FILE *log,
                                     const wafer_import_desc *import, wafer_extern *out) {
     out->kind = import->type.kind;
     switch (import->type.kind) {
-    case WAFER_EXTERN_FUNC: out->of.func = stub_func_new(store, log, import); return NULL;
+    case WAFER_EXTERN_FUNC: out->of.func = stub_func_new(store, NULL, log, import); return NULL;
     case WAFER_EXTERN_MEMORY:
         return wafer_memory_new(store, &import->type.of.memory, &out->of.memory);
     case WAFER_EXTERN_TABLE:
@@ -110,6 +113,32 @@ bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
             snprintf(why, why_size, "cannot make a stand-in for import %zu: %s", i,
                      err ? wafer_error_message(err) : "out of memory");
             wafer_error_free(err);
+            free(externs);
+            return false;
+        }
+    }
+    *out = externs;
+    return true;
+}
+
+bool stub_imports_new_for_engine(wafer_engine *engine, const wafer_module *module, FILE *log,
+                                 wafer_extern **out, char *why, size_t why_size) {
+    size_t count = wafer_module_import_count(module);
+    for (size_t i = 0; i < count; i++)
+        if (wafer_module_import(module, i).type.kind != WAFER_EXTERN_FUNC) {
+            snprintf(why, why_size, "import %zu is not a function; its stand-in needs a store", i);
+            return false;
+        }
+    wafer_extern *externs = calloc(count + 1, sizeof *externs);
+    if (!externs) {
+        snprintf(why, why_size, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        wafer_import_desc import = wafer_module_import(module, i);
+        externs[i].kind = WAFER_EXTERN_FUNC;
+        if (!(externs[i].of.func = stub_func_new(NULL, engine, log, &import))) {
+            snprintf(why, why_size, "cannot make a stand-in for import %zu: out of memory", i);
             free(externs);
             return false;
         }

@@ -17,5 +17,10 @@
  * On failure returns false with the reason in why. */
 bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
                       wafer_extern **out, char *why, size_t why_size);
+/* The same as engine host functions (wafer_func_new_engine_host), for a store-less
+ * wafer_instance_pre; only for a module that imports nothing but functions (else false). Stubs
+ * made before a failure stay with the engine until it is deleted. */
+bool stub_imports_new_for_engine(wafer_engine *engine, const wafer_module *module, FILE *log,
+                                 wafer_extern **out, char *why, size_t why_size);
 
 #endif

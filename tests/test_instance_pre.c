@@ -34,6 +34,15 @@ static const uint8_t ser_wasm[] = {
     0x6c, 0x6c, 0x6f, 0x00, 0x41, 0xf0, 0xa2, 0x04, 0x0b, 0x05, 0x77, 0x6f, 0x72, 0x6c, 0x64,
 };
 
+/* (import "env" "add" (func (param i32 i32) (result i32)))
+ * (func (export "f") (param i32) (result i32) (call 0 (local.get 0) (i32.const 100))) */
+static const uint8_t func_import_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x02, 0x60, 0x02, 0x7f, 0x7f,
+    0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x02, 0x0b, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x03,
+    0x61, 0x64, 0x64, 0x00, 0x00, 0x03, 0x02, 0x01, 0x01, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00,
+    0x01, 0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x41, 0xe4, 0x00, 0x10, 0x00, 0x0b,
+};
+
 static const wafer_valtype i32x2[] = {WAFER_I32, WAFER_I32};
 
 static wafer_error *add(void *env, wafer_caller *caller, const wafer_value *args,
@@ -158,11 +167,82 @@ static void test_stores(void **state) {
     wafer_store_delete(other);
 }
 
+typedef struct add_counter {
+    int calls;
+    int *freed;
+} add_counter;
+
+static wafer_error *counting_add(void *env, wafer_caller *caller, const wafer_value *args,
+                                 wafer_value *results) {
+    ((add_counter *)env)->calls++;
+    return add(env, caller, args, results);
+}
+
+static void counter_free(void *env) {
+    add_counter *c = env;
+    (*c->freed)++;
+    free(c);
+}
+
+/* Engine host functions make a store-less pre, which instantiates in every store of the engine;
+ * the function outlives the stores and is freed with the engine. */
+static void test_engine_host_functions(void **state) {
+    int freed = 0;
+    wafer_engine *engine = wafer_engine_new(NULL);
+    wafer_module *module;
+    assert_null(wafer_module_new(engine, func_import_wasm, sizeof func_import_wasm, &module));
+    add_counter *counter = calloc(1, sizeof *counter);
+    assert_non_null(counter);
+    counter->freed = &freed;
+    wafer_functype type = {2, 1, i32x2, i32x2};
+    wafer_extern import = {.kind = WAFER_EXTERN_FUNC,
+                           .of.func = wafer_func_new_engine_host(engine, &type, counting_add,
+                                                                 counter, counter_free)};
+    assert_non_null(import.of.func);
+    wafer_instance_pre *pre;
+    assert_null(wafer_instance_pre_new(NULL, module, &import, 1, &pre));
+    for (int i = 0; i < 3; i++) {
+        wafer_store *store = wafer_store_new(engine);
+        wafer_instance *inst;
+        assert_null(wafer_instance_pre_instantiate(pre, store, &inst));
+        assert_int_equal(call_i32(store, inst, "f", 1, i), 100 + i);
+        wafer_store_delete(store);
+    }
+    assert_int_equal(counter->calls, 3);
+    /* a store-less pre has no store to fall back on */
+    wafer_instance *inst = NULL;
+    wafer_error *err = wafer_instance_pre_instantiate(pre, NULL, &inst);
+    assert_non_null(err);
+    assert_int_equal(wafer_error_kind_of(err), WAFER_ERROR_USAGE);
+    wafer_error_free(err);
+    assert_null(inst);
+    wafer_instance_pre_delete(pre);
+    /* a store's host function cannot make a store-less pre */
+    wafer_store *store = wafer_store_new(engine);
+    wafer_extern store_func = {.kind = WAFER_EXTERN_FUNC,
+                               .of.func = wafer_func_new_host(store, &type, add, NULL, NULL)};
+    pre = NULL;
+    err = wafer_instance_pre_new(NULL, module, &store_func, 1, &pre);
+    assert_non_null(err);
+    assert_int_equal(wafer_error_kind_of(err), WAFER_ERROR_USAGE);
+    wafer_error_free(err);
+    assert_null(pre);
+    /* an engine function is an ordinary import for wafer_instance_new too */
+    assert_null(wafer_instance_new(store, module, &import, 1, &inst));
+    assert_int_equal(call_i32(store, inst, "f", 1, 7), 107);
+    wafer_store_delete(store);
+    wafer_module_release(module);
+    assert_int_equal(freed, 0);
+    wafer_engine_delete(engine);
+    assert_int_equal(freed, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_many_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_errors_at_pre_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stores, setup, teardown),
+        cmocka_unit_test(test_engine_host_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

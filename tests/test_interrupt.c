@@ -1,5 +1,5 @@
 /* Epoch interruption and fuel (DESIGN.md invariant 8) through the public API: both stop an
- * infinite loop with a clear trap, fuel is charged per loop iteration and call, and a store
+ * infinite loop with a clear trap, fuel is charged per instruction (a basic block at a time), and a store
  * recovers once refilled or given a new deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,23 +94,25 @@ static void test_fuel_stops_infinite_loop(void **state) {
     rig_free(r);
 }
 
-/* One unit per function entry and per loop iteration: count(n) runs its loop header n + 1
- * times, so it costs n + 2. */
-static void test_fuel_is_charged_per_iteration(void **state) {
+/* Fuel is the number of wasm instructions run, paid a basic block at a time. count(n) runs 12
+ * instructions per iteration, then block, loop, the last exit test (3), local.get and end:
+ * 12n + 7. */
+static void test_fuel_is_charged_per_instruction(void **state) {
     rig *r = rig_new(true, false);
-    wafer_store_set_fuel(r->store, 1000);
+    wafer_store_set_fuel(r->store, 10000);
     int32_t out;
     assert_null(call(r, "count", 100, &out));
     assert_int_equal(out, 100);
-    assert_int_equal(wafer_store_fuel(r->store), 1000 - 102);
+    assert_int_equal(wafer_store_fuel(r->store), 10000 - 1207);
     assert_null(call(r, "count", 0, &out));
-    assert_int_equal(wafer_store_fuel(r->store), 1000 - 102 - 2);
-    /* exactly enough, then one short */
-    wafer_store_set_fuel(r->store, 52);
+    assert_int_equal(wafer_store_fuel(r->store), 10000 - 1207 - 7);
+    /* exactly enough, then one short: the last block (local.get, end) cannot be paid for */
+    wafer_store_set_fuel(r->store, 607);
     assert_null(call(r, "count", 50, &out));
     assert_int_equal(wafer_store_fuel(r->store), 0);
-    wafer_store_set_fuel(r->store, 51);
+    wafer_store_set_fuel(r->store, 606);
     expect_trap(call(r, "count", 50, NULL), WAFER_TRAP_OUT_OF_FUEL, "all fuel consumed");
+    assert_int_equal(wafer_store_fuel(r->store), 1);
     rig_free(r);
 }
 
@@ -170,7 +172,7 @@ static void test_fuel_and_epoch_together(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fuel_stops_infinite_loop),
-        cmocka_unit_test(test_fuel_is_charged_per_iteration),
+        cmocka_unit_test(test_fuel_is_charged_per_instruction),
         cmocka_unit_test(test_fuel_off_charges_nothing),
         cmocka_unit_test(test_epoch_interrupts_loop_at_back_edge),
         cmocka_unit_test(test_epoch_from_outside),

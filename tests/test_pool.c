@@ -231,7 +231,16 @@ static void test_failed_table_reset_aborts(void **state) {
         wafer_engine *engine = machinery_engine(WAFER_ALLOCATOR_POOLING, true, tweak_two_slots);
         wafer_module *module = machinery_module(engine, WASM(tbl));
         wafer_store *store = wafer_store_new(engine);
-        machinery_instance(store, module, NULL, 0, NULL);
+        wafer_instance *instance = machinery_instance(store, module, NULL, 0, NULL);
+        /* An element past the first page: the reset must give pages back with madvise (the
+         * first page is cleared with memset and stays resident). */
+        wafer_extern t, f;
+        assert_true(wafer_instance_export(instance, "t", 1, &t));
+        assert_true(wafer_instance_export(instance, "f", 1, &f));
+        wafer_value null = {.type = WAFER_FUNCREF, .of.funcref = NULL};
+        assert_null(wafer_table_grow(t.of.table, 1022, null, NULL));
+        assert_null(wafer_table_set(t.of.table, 1023, (wafer_value){.type = WAFER_FUNCREF,
+                                                                    .of.funcref = f.of.func}));
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2); /* the abort's message is expected */
         sys_fail_after(SYS_MADVISE, 1);

@@ -196,7 +196,7 @@ static void test_wrong_version(void **state) {
     uint8_t *copy = malloc(r->len);
     assert_non_null(copy);
     memcpy(copy, r->file, r->len);
-    copy[8] = 2;
+    copy[8]++; /* the next format version */
     write_all(r->bad_path, copy, r->len);
     expect_refused(r, WAFER_ERROR_UNSUPPORTED, "version");
     free(copy);

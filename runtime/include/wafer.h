@@ -274,8 +274,9 @@ wafer_export_desc wafer_module_export(const wafer_module *module, size_t index);
 
 wafer_store *wafer_store_new(wafer_engine *engine);
 void wafer_store_delete(wafer_store *store);
-/* Fuel: with consume_fuel set, running out traps with WAFER_TRAP_OUT_OF_FUEL. A unit is spent at
- * each wasm function entry and each loop iteration (code.h says why). */
+/* Fuel: with consume_fuel set, running out traps with WAFER_TRAP_OUT_OF_FUEL. A unit is spent per
+ * wasm instruction run, paid a basic block at a time when the block is entered: a block whose
+ * cost exceeds the fuel left traps before it runs, leaving that fuel (code.h). */
 void wafer_store_set_fuel(wafer_store *store, uint64_t fuel);
 uint64_t wafer_store_fuel(const wafer_store *store);
 /* Epochs: the store traps with WAFER_TRAP_INTERRUPTED once the engine's epoch reaches
@@ -300,6 +301,13 @@ typedef wafer_error *(*wafer_host_callback)(void *env, wafer_caller *caller,
 wafer_func *wafer_func_new_host(wafer_store *store, const wafer_functype *type,
                                 wafer_host_callback callback, void *env,
                                 void (*env_free)(void *));
+/* A host function of the engine rather than of one store: an import for instances in every store
+ * of the engine, so a wafer_instance_pre made of such functions serves every store and
+ * instantiating needs no per-store setup. The callback may run on several threads at once when
+ * stores are used from several threads. env_free runs when the engine is deleted. */
+wafer_func *wafer_func_new_engine_host(wafer_engine *engine, const wafer_functype *type,
+                                       wafer_host_callback callback, void *env,
+                                       void (*env_free)(void *));
 const wafer_functype *wafer_func_type(const wafer_func *func);
 /* Calls func with nargs arguments; writes its results to results[0..nresults). Argument count and
  * types must match the function's type, else WAFER_ERROR_USAGE. */
@@ -359,14 +367,17 @@ wafer_extern wafer_instance_export_at(const wafer_instance *instance, size_t ind
 /* ---- Pre-instantiation ------------------------------------------------------------------ */
 
 /* A module with its imports resolved and type-checked once, for many fast instantiations. The
- * imports are objects of `store`; instances are made there (or, for a module without imports, in
- * any store of the module's engine). Import types only widen over time (tables and memories only
- * grow), so a match made once stays valid. Link errors are those of wafer_instance_new. */
+ * imports are objects of `store`; instances are made there. With store NULL every import must be
+ * an engine host function (wafer_func_new_engine_host), and instances may be made in any store of
+ * the module's engine, as for a module without imports. Import types only widen over time (tables
+ * and memories only grow), so a match made once stays valid. Link errors are those of
+ * wafer_instance_new. */
 typedef struct wafer_instance_pre wafer_instance_pre;
 wafer_error *wafer_instance_pre_new(wafer_store *store, wafer_module *module,
                                     const wafer_extern *imports, size_t nimports,
                                     wafer_instance_pre **out);
-/* As wafer_instance_new with the pre's module and imports; store NULL means the pre's store. */
+/* As wafer_instance_new with the pre's module and imports; store NULL means the pre's store (a
+ * pre made without a store needs one here). */
 wafer_error *wafer_instance_pre_instantiate(const wafer_instance_pre *pre, wafer_store *store,
                                             wafer_instance **out);
 void wafer_instance_pre_delete(wafer_instance_pre *pre);

@@ -64,8 +64,8 @@ typedef struct instance_allocator_ops {
                               wafer_store *store, const wafer_module *module,
                               defined_table_index d, wafer_table **out);
     /* Takes back everything of the instance, after its memories and tables were destroyed with
-     * memory_destroy and table_destroy. The pool resets the slot's memories and tables here
-     * (aborting if that fails). */
+     * memory_destroy and table_destroy (which clears a pooled table's slot). The pool resets the
+     * slot's memories here (aborting if that fails). */
     void (*instance_end)(instance_allocator *a, instance_allocation *alloc,
                          wafer_module *module);
     /* The module is being freed: forget any affinity to it. */

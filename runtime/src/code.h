@@ -38,7 +38,8 @@
     X(RETURN, 0, "             (results already moved to slots 0..nresults-1)")                 \
     X(CALL, 2, "funcidx base   (funcidx in the instance's full function index space)")         \
     X(CALL_INDIRECT, 4, "typeidx tableidx a base   (a: the i32 element index)")               \
-    X(INTERRUPT_CHECK, 0, "     (at loop headers: fuel and epoch deadline)")                    \
+    X(INTERRUPT_CHECK, 0, "     (at loop headers: the epoch deadline)")                         \
+    X(FUEL, 1, "n      (fuel engines only: starts each basic block; n = its wasm instructions)") \
     /* data movement */                                                                           \
     X(COPY, 2, "d a")                                                                             \
     X(CONST32, 2, "d i32")                                                                        \
@@ -197,11 +198,10 @@ void code_dump(const code_func *func, FILE *out);
  *   emitted at function entry (the interpreter checks there itself).
  * - A function's code never falls off its end: it ends with RETURN, BR, BR_TABLE or UNREACHABLE.
  * - Stack map slots are ascending: reference-typed params and locals first, then operands.
- * - Fuel (DESIGN.md invariant 8) costs one unit per function entry and per INTERRUPT_CHECK run,
- *   that is per call and per loop iteration, not per instruction: every backward jump and every
- *   call passes a check, so N units bound a run to N times the longest straight-line stretch of
- *   code, and straight-line code pays nothing. Weighting a check by its loop body's size would
- *   give INTERRUPT_CHECK a cost operand: a change of layout made here, in compile.c and in
- *   interp.c together. */
-
+ * - Fuel (DESIGN.md invariant 8): code compiled for an engine with consume_fuel starts every
+ *   basic block with FUEL n, n being the number of wasm instructions of the block (up to and
+ *   including the control instruction that ends it: block, loop, if, else, end, br, br_if,
+ *   br_table, return, unreachable). A block is paid for in full on entry, and a run traps when
+ *   the fuel left is less than the block's cost. Loop labels point at the INTERRUPT_CHECK before
+ *   the body's first FUEL, so every iteration pays. Code for other engines has no FUEL. */
 #endif

@@ -9,6 +9,7 @@
  */
 #include "code_verify.h"
 #include "error.h"
+#include "planted.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,7 +115,8 @@ static bool get(verifier *v, uint32_t i, uint8_t *kind) {
 
 static bool wr(verifier *v, uint32_t i, uint8_t kind) {
     uint32_t slot = cell(v, i);
-    if (slot >= v->frame) return fail(v, "slot %u outside the frame of %u", slot, v->frame);
+    if (slot >= v->frame && !PLANTED("deserialize"))
+        return fail(v, "slot %u outside the frame of %u", slot, v->frame);
     if (v->typing) v->cur[slot] = kind;
     return true;
 }
@@ -265,6 +267,7 @@ static bool step(verifier *v, bool *falls) {
             return fail(v, "table %u is not a funcref table", b);
         return rd(v, 2, K_NUM) && call(v, &m->types[a], 3);
     case OP_INTERRUPT_CHECK: return true;
+    case OP_FUEL: return true;
     case OP_COPY: return get(v, 1, &ka) && wr(v, 0, ka);
     case OP_CONST32: return wr(v, 0, cell(v, 1) == 0 ? K_ZERO : K_NUM);
     case OP_CONST64: return wr(v, 0, (cell(v, 1) | cell(v, 2)) == 0 ? K_ZERO : K_NUM);

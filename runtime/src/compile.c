@@ -485,6 +485,11 @@ typedef struct compiler {
     uint32_t *map_slots;
     uint32_t nslots, slots_cap;
     uint32_t max_height; /* of the operand stack where code is emitted */
+    /* Fuel metering (code.h): on for fuel engines; the open basic block's FUEL instruction
+     * (NONE when none is open) and the instructions counted into it so far. */
+    bool metered;
+    uint32_t fuel_pc;
+    uint32_t fuel_count;
     uint64_t budget, spent; /* cells of code and stack maps; also bounds the operand stack */
 
     wafer_error *err;
@@ -1397,10 +1402,36 @@ static bool compile_prefixed(compiler *c) {
     }
 }
 
+/* Counts a live instruction into the open basic block, opening one (a FUEL whose count is filled
+ * in as the block grows) if there is none. */
+static bool meter(compiler *c) {
+    if (c->fuel_pc == NONE) {
+        c->fuel_pc = c->len;
+        c->fuel_count = 0;
+        if (!EMIT(c, OP_FUEL, 0)) return false;
+    }
+    c->code[c->fuel_pc + 1] = ++c->fuel_count;
+    return true;
+}
+
+/* Instructions that end a basic block: branches, and those that place labels. */
+static bool ends_basic_block(uint8_t op) {
+    return op == WASM_UNREACHABLE || (op >= WASM_BLOCK && op <= WASM_RETURN);
+}
+
+static bool compile_opcode(compiler *c, uint8_t op, bool *function_done);
+
 static bool compile_instruction(compiler *c, bool *function_done) {
     uint8_t op;
     c->instr_offset = reader_offset(&c->in.r);
     if (!reader_u8(&c->in.r, &op)) return read_failed(c);
+    if (c->metered && live(c) && !meter(c)) return false;
+    if (!compile_opcode(c, op, function_done)) return false;
+    if (ends_basic_block(op)) c->fuel_pc = NONE;
+    return true;
+}
+
+static bool compile_opcode(compiler *c, uint8_t op, bool *function_done) {
     switch (op) {
     case WASM_UNREACHABLE:
         if (live(c) && !EMIT(c, OP_UNREACHABLE)) return false;
@@ -1515,6 +1546,8 @@ wafer_error *body_compile(const wafer_module *m, uint32_t defined_index, code_fu
         .instr_offset = body->code_offset,
         .emit = out != NULL,
         .budget = code_budget(body->code_len),
+        .metered = out != NULL && wafer_engine_config(m->engine)->consume_fuel,
+        .fuel_pc = NONE,
     };
     if (c.budget > UINT32_MAX / 2) c.budget = UINT32_MAX / 2;
     if (!compile_function(&c, body)) {

@@ -722,6 +722,10 @@ static bool decode_datas(decoder *d) {
     m->num_datas = n;
     for (uint32_t i = 0; i < n; i++)
         if (!decode_data(d, &m->datas[i])) return false;
+    /* instantiation marks the active segments dropped all at once with this mask */
+    if (!(m->active_datas = alloc_array(d, (n + 63) / 64, sizeof *m->active_datas))) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (m->datas[i].mode == SEGMENT_ACTIVE) m->active_datas[i / 64] |= UINT64_C(1) << (i % 64);
     d->has_data_section = true;
     return true;
 }

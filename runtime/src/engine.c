@@ -57,16 +57,18 @@ void wafer_config_default(wafer_config *config) {
 /* WAFER_FEATURE_SIMD is accepted here: it changes nothing, and a module that uses SIMD is refused
  * by module creation ("unsupported feature: simd") whatever the configuration says. */
 wafer_engine *wafer_engine_new(const wafer_config *config) {
-    wafer_engine *engine = malloc(sizeof *engine);
+    wafer_engine *engine = calloc(1, sizeof *engine);
     if (!engine) return NULL;
     if (config)
         engine->config = *config;
     else
         wafer_config_default(&engine->config);
     engine->epoch = 0;
+    pthread_mutex_init(&engine->stacks.lock, NULL);
     wafer_error *err = instance_allocator_new(&engine->config, &engine->allocator);
     if (err) {
         wafer_error_free(err);
+        stack_cache_free(engine);
         free(engine);
         return NULL;
     }
@@ -75,6 +77,11 @@ wafer_engine *wafer_engine_new(const wafer_config *config) {
 
 void wafer_engine_delete(wafer_engine *engine) {
     if (!engine) return;
+    for (wafer_func *f = engine->host_funcs, *next; f; f = next) {
+        next = f->next_in_store;
+        host_func_destroy(f);
+    }
+    stack_cache_free(engine);
     engine->allocator->ops->destroy(engine->allocator);
     free(engine);
 }

@@ -58,9 +58,8 @@ static bool valtype_known(wafer_valtype t) {
     return false;
 }
 
-wafer_func *wafer_func_new_host(wafer_store *store, const wafer_functype *type,
-                                wafer_host_callback callback, void *env,
-                                void (*env_free)(void *)) {
+static wafer_func *host_func_new(const wafer_functype *type, wafer_host_callback callback,
+                                 void *env, void (*env_free)(void *)) {
     uint32_t np = type->num_params, nr = type->num_results;
     for (uint32_t i = 0; i < np; i++)
         if (!valtype_known(type->params[i])) return NULL;
@@ -83,8 +82,30 @@ wafer_func *wafer_func_new_host(wafer_store *store, const wafer_functype *type,
     func->host = callback;
     func->env = env;
     func->env_free = env_free;
+    return func;
+}
+
+wafer_func *wafer_func_new_host(wafer_store *store, const wafer_functype *type,
+                                wafer_host_callback callback, void *env,
+                                void (*env_free)(void *)) {
+    wafer_func *func = host_func_new(type, callback, env, env_free);
+    if (!func) return NULL;
     func->next_in_store = store->funcs;
     store->funcs = func;
+    return func;
+}
+
+/* Stores on other threads may be making theirs at the same time. */
+wafer_func *wafer_func_new_engine_host(wafer_engine *engine, const wafer_functype *type,
+                                       wafer_host_callback callback, void *env,
+                                       void (*env_free)(void *)) {
+    wafer_func *func = host_func_new(type, callback, env, env_free);
+    if (!func) return NULL;
+    func->of_engine = true;
+    func->next_in_store = __atomic_load_n(&engine->host_funcs, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&engine->host_funcs, &func->next_in_store, func, true,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+    }
     return func;
 }
 

@@ -11,6 +11,7 @@
  *      this instance stored in them stay callable (linking.wast), but no handle is returned.
  */
 #include "allocator.h"
+#include "planted.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,13 +161,13 @@ void instance_destroy(wafer_instance *instance) {
     }
     if (instance->elems)
         for (uint32_t i = 0; i < m->num_elems; i++) free(instance->elems[i].refs);
-    free(instance->funcs);
+    instance_funcs_free(instance);
+    free(instance->imported_funcs);
     free(instance->tables);
     free(instance->memories);
     free(instance->globals);
     free(instance->elems);
     free(instance->data_dropped);
-    free(instance->defined_funcs);
     free(instance->defined_globals);
     wafer_module_release(instance->module);
     free(instance);
@@ -176,28 +177,18 @@ static wafer_error *out_of_memory(void) {
     return error_new(WAFER_ERROR_RESOURCE, "out of memory while instantiating");
 }
 
+/* Only imported functions need an entry now; defined ones get objects on first use
+ * (instance_funcs.c). */
 static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern *imports) {
     const wafer_module *m = instance->module;
-    uint32_t ndefined = m->num_funcs - m->num_imported_funcs;
-    if (!alloc_array(&instance->funcs, m->num_funcs, sizeof *instance->funcs) ||
-        !alloc_array(&instance->defined_funcs, ndefined, sizeof *instance->defined_funcs))
+    if (!alloc_array(&instance->imported_funcs, m->num_imported_funcs,
+                     sizeof *instance->imported_funcs))
         return out_of_memory();
     uint32_t f = 0;
     for (uint32_t i = 0; i < m->num_imports; i++)
-        if (m->imports[i].kind == WAFER_EXTERN_FUNC) instance->funcs[f++] = imports[i].of.func;
+        if (m->imports[i].kind == WAFER_EXTERN_FUNC)
+            instance->imported_funcs[f++] = imports[i].of.func;
     return NULL;
-}
-
-/* Defined functions' entries of funcs stay NULL until first use (runtime.h, instance_func). */
-wafer_func *instance_func_make(wafer_instance *instance, uint32_t index) {
-    const wafer_module *m = instance->module;
-    uint32_t d = index - m->num_imported_funcs;
-    wafer_func *func = &instance->defined_funcs[d];
-    func->type = &m->types[m->func_type_indices[index]];
-    func->instance = instance;
-    func->code = &m->code[d];
-    instance->funcs[index] = func;
-    return func;
 }
 
 static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern *imports) {
@@ -303,7 +294,7 @@ static wafer_error *allocate(wafer_instance *instance, const wafer_extern *impor
     if ((err = allocate_memories(instance, imports))) return err;
     if ((err = allocate_globals(instance, imports))) return err;
     if ((err = allocate_elems(instance))) return err;
-    if (!alloc_array(&instance->data_dropped, instance->module->num_datas,
+    if (!alloc_array(&instance->data_dropped, data_bitmap_words(instance->module->num_datas),
                      sizeof *instance->data_dropped))
         return out_of_memory();
     return NULL;
@@ -374,8 +365,9 @@ static wafer_error *init_datas(wafer_instance *instance) {
     const wafer_module *m = instance->module;
     if (instance->data_from_image) {
         /* Every active segment fits and lies in an image mapped with its memory (image.h). */
-        for (uint32_t i = 0; i < m->num_datas; i++)
-            if (m->datas[i].mode == SEGMENT_ACTIVE) instance->data_dropped[i] = true;
+        if (m->num_datas)
+            memcpy(instance->data_dropped, m->active_datas,
+               data_bitmap_words(m->num_datas) * sizeof *m->active_datas);
         return NULL;
     }
     for (uint32_t i = 0; i < m->num_datas; i++) {
@@ -386,10 +378,12 @@ static wafer_error *init_datas(wafer_instance *instance) {
         if (err) return err;
         wafer_memory *memory = instance->memories[d->memory_index];
         if (!memory->type.is64) offset = (uint32_t)offset;
-        if (offset > memory->size_bytes || d->len > memory->size_bytes - offset)
+        uint64_t room = memory->size_bytes - offset;
+        if (PLANTED("instantiate")) room++; /* a segment one byte past the end gets through */
+        if (offset > memory->size_bytes || d->len > room)
             return error_trap(WAFER_TRAP_MEMORY_OUT_OF_BOUNDS);
         if (d->len) memcpy(memory->data + offset, d->bytes, d->len);
-        instance->data_dropped[i] = true;
+        data_drop(instance, i);
     }
     return NULL;
 }

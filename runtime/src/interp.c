@@ -11,11 +11,13 @@
  *
  * What stays in locals while code runs: pc, fp, the running function's code and its instance's
  * index spaces. Memory data pointers are not kept: memory.grow and any call may move them.
- * Fuel and the epoch deadline are checked at function entry and at INTERRUPT_CHECK (loop headers)
- * only, so straight-line code pays nothing for them (DESIGN.md invariant 8).
+ * The epoch deadline is checked at function entry and at INTERRUPT_CHECK (loop headers) only, so
+ * straight-line code pays nothing for it; fuel is paid by the FUEL instruction that starts each
+ * basic block of code compiled for a fuel engine (code.h; DESIGN.md invariant 8).
  */
 #include "runtime.h"
 #include "numeric.h"
+#include "planted.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -180,7 +182,9 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
     wafer_memory *memory = memories[pc[3]];                                                       \
     uint64_t offset = pc[4] | (uint64_t)pc[5] << 32;                                              \
     uint64_t ea = U64(ADDR_SLOT) + offset;                                                        \
-    if (ea < offset || !range_fits(ea, N, memory->size_bytes)) TRAP(MEMORY_OUT_OF_BOUNDS)
+    /* planted: an address and offset that wrap past 2^64 get through */                        \
+    if ((ea < offset && !PLANTED("memory64_bounds")) || !range_fits(ea, N, memory->size_bytes))   \
+        TRAP(MEMORY_OUT_OF_BOUNDS)
 /* "d a <mem>": EXPR converts the loaded v of type T to the slot's 64 bits. */
 #define LOAD(NAME, EA, CELLS, T, EXPR)                                                            \
     OP(NAME) : {                                                                                  \
@@ -216,7 +220,9 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
 #define LOAD_INSTANCE(inst)                                                                       \
     do {                                                                                          \
         instance = (inst);                                                                        \
-        funcs = instance->funcs;                                                                  \
+        imported_funcs = instance->imported_funcs;                                                \
+        num_imported_funcs = instance->module->num_imported_funcs;                                \
+        module_code = instance->module->code;                                                     \
         tables = instance->tables;                                                                \
         memories = instance->memories;                                                            \
         globals = instance->globals;                                                              \
@@ -224,10 +230,6 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
 
 #define CHECK_INTERRUPTS()                                                                        \
     do {                                                                                          \
-        if (consume_fuel) {                                                                       \
-            if (store->fuel == 0) TRAP(OUT_OF_FUEL);                                              \
-            store->fuel--;                                                                        \
-        }                                                                                         \
         if (epoch_interruption && engine_epoch(engine) >= store->epoch_deadline)                  \
             TRAP(INTERRUPTED);                                                                    \
     } while (0)
@@ -256,7 +258,6 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
 #endif
 
     const wafer_engine *const engine = store->engine;
-    const bool consume_fuel = engine->config.consume_fuel;
     const bool epoch_interruption = engine->config.epoch_interruption;
     const uint32_t max_depth = engine->config.max_call_depth;
     const size_t stack_slots = engine->config.stack_slots;
@@ -268,14 +269,19 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     uint64_t *fp = NULL;
     const code_func *code = NULL;
     wafer_instance *instance = NULL;
-    wafer_func **funcs = NULL;
+    wafer_func **imported_funcs = NULL;
+    uint32_t num_imported_funcs = 0;
+    const code_func *module_code = NULL; /* the instance's module's functions, by defined index */
     wafer_table **tables = NULL;
     wafer_memory **memories = NULL;
     wafer_global **globals = NULL;
 
-    /* A call being made: the function, its frame, and where the caller resumes (NULL for the
-     * function this interp_call runs). */
-    wafer_func *callee = func;
+    /* A call being made: the function (a wasm callee is its code and instance; `callee` is
+     * set only for calls through a function object), its frame, and where the caller resumes
+     * (NULL for the function this interp_call runs). */
+    wafer_func *callee = NULL;
+    const code_func *callee_code = func->code;
+    wafer_instance *callee_instance = func->instance;
     uint64_t *callee_fp = slots;
     const uint32_t *return_pc = NULL;
 
@@ -318,15 +324,20 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         pc = frames[depth].return_pc;
         const call_frame *caller = &frames[depth - 1];
         fp = caller->fp;
-        code = caller->func->code;
-        LOAD_INSTANCE(caller->func->instance);
+        code = caller->code;
+        if (caller->instance != instance) LOAD_INSTANCE(caller->instance);
         DISPATCH();
     }
     OP(CALL) : {
-        callee = funcs[pc[1]];
-        if (__builtin_expect(!callee, 0)) callee = instance_func_make(instance, pc[1]);
+        uint32_t f = pc[1];
         callee_fp = fp + pc[2];
         return_pc = pc + 3;
+        if (f >= num_imported_funcs) {
+            callee_code = &module_code[f - num_imported_funcs];
+            callee_instance = instance;
+            goto enter_wasm;
+        }
+        callee = imported_funcs[f];
         goto call;
     }
     OP(CALL_INDIRECT) : {
@@ -347,6 +358,12 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     OP(INTERRUPT_CHECK) : {
         CHECK_INTERRUPTS();
         NEXT(0);
+    }
+    OP(FUEL) : {
+        uint32_t cost = pc[1];
+        if (store->fuel < cost) TRAP(OUT_OF_FUEL);
+        store->fuel -= cost;
+        NEXT(1);
     }
 
     /* ---- Data movement ---- */
@@ -418,6 +435,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         void *ref = table_ref_tagged(REF(pc[3]));
         if (!range_fits(i, n, table->size)) TRAP(TABLE_OUT_OF_BOUNDS);
         for (uint32_t k = 0; k < n; k++) table->elems[i + k] = ref;
+        table_written(table, i + n);
         NEXT(4);
     }
     OP(TABLE_COPY) : {
@@ -429,6 +447,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
          * lazy source would read it differently (DESIGN.md invariant 6). */
         table_resolve_range(src, s, n);
         if (n) memmove(dst->elems + d, src->elems + s, (size_t)n * sizeof *dst->elems);
+        table_written(dst, d + n);
         NEXT(5);
     }
     OP(TABLE_INIT) : {
@@ -484,7 +503,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         wafer_memory *memory = memories[pc[1]];
         uint32_t index = pc[2];
         const module_data *data = &instance->module->datas[index];
-        uint64_t len = instance->data_dropped[index] ? 0 : data->len;
+        uint64_t len = data_is_dropped(instance, index) ? 0 : data->len;
         uint64_t d = memory_operand(memory, fp[pc[3]]), s = U32(pc[4]), n = U32(pc[5]);
         if (!range_fits(d, n, memory->size_bytes) || !range_fits(s, n, len))
             TRAP(MEMORY_OUT_OF_BOUNDS);
@@ -492,7 +511,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         NEXT(5);
     }
     OP(DATA_DROP) : {
-        instance->data_dropped[pc[1]] = true;
+        data_drop(instance, pc[1]);
         NEXT(1);
     }
     MEMORY_ACCESS_OPS(, EA32, 4)
@@ -652,18 +671,19 @@ call:
         pc = return_pc;
         DISPATCH();
     }
+    callee_code = callee->code;
+    callee_instance = callee->instance;
 enter_wasm: {
-    const code_func *callee_code = callee->code;
     uint32_t depth = store->depth;
     if (depth >= max_depth || (size_t)(callee_fp - stack) + callee_code->frame_size > stack_slots)
         TRAP(CALL_STACK_EXHAUSTED);
-    frames[depth] = (call_frame){callee, return_pc, callee_fp};
+    frames[depth] = (call_frame){callee_code, callee_instance, return_pc, callee_fp};
     store->depth = depth + 1;
     fp = callee_fp;
     code = callee_code;
     if (code->num_locals > code->num_params)
         memset(fp + code->num_params, 0, (size_t)(code->num_locals - code->num_params) * sizeof *fp);
-    LOAD_INSTANCE(callee->instance);
+    if (callee_instance != instance) LOAD_INSTANCE(callee_instance);
     pc = code->code;
     CHECK_INTERRUPTS();
     DISPATCH();

@@ -72,6 +72,7 @@ void module_free(wafer_module *m) {
     free(m->elems);
     for (uint32_t i = 0; i < m->num_datas; i++) free(m->datas[i].offset.instrs);
     free(m->datas);
+    free(m->active_datas);
     for (uint32_t i = 0; i < m->num_bodies; i++) free(m->bodies[i].local_runs);
     free(m->bodies);
     if (m->code)

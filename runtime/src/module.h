@@ -134,6 +134,7 @@ struct wafer_module {
     uint32_t data_count;
     uint32_t num_datas;
     module_data *datas;
+    uint64_t *active_datas; /* a bit per data segment, set for active ones (64 per word) */
 
     /* Defined functions: bodies from the decoder, compiled code from validation. */
     uint32_t num_bodies;

@@ -5,7 +5,7 @@
  * max_table_elements long, by *defined* table index) lie in a second mapping, readable and
  * writable but committed only where touched. Dropping an instance resets its memory slots
  * (memory_slot_reset: the image stays mapped, so the next instance of the same module needs no
- * mmap) and its table slots (madvise back to zero: uninitialised), and puts the instance
+ * mmap) and its table slots (cleared by table_destroy back to zero: uninitialised), and puts the instance
  * slot back on two free lists: the pool's (an array, so a random member is O(1) to take) and the
  * module's affinity list (doubly linked through the slots). Allocation takes the head of the
  * module's list, or else a random free slot; every operation is O(1) under one mutex.
@@ -142,13 +142,13 @@ static void affinity_free(pool *p, struct pool_affinity *aff) {
 
 /* Bytes of per-instance state the module needs, as instance.c allocates it. */
 static uint64_t instance_size(const wafer_module *m) {
-    return sizeof(wafer_instance) + (uint64_t)m->num_funcs * sizeof(wafer_func *) +
-           (uint64_t)(m->num_funcs - m->num_imported_funcs) * sizeof(wafer_func) +
+    return sizeof(wafer_instance) + (uint64_t)m->num_imported_funcs * sizeof(wafer_func *) +
            (uint64_t)m->num_globals * sizeof(wafer_global *) +
            (uint64_t)(m->num_globals - m->num_imported_globals) * sizeof(wafer_global) +
            (uint64_t)m->num_tables * sizeof(wafer_table *) +
            (uint64_t)m->num_memories * sizeof(wafer_memory *) +
-           (uint64_t)m->num_elems * sizeof(instance_elem) + m->num_datas;
+           (uint64_t)m->num_elems * sizeof(instance_elem) +
+           (uint64_t)data_bitmap_words(m->num_datas) * sizeof(uint64_t);
 }
 
 static wafer_error *check_module(const pool *p, const wafer_module *m) {
@@ -219,21 +219,13 @@ static wafer_error *pool_table_new(instance_allocator *a, instance_allocation *a
 }
 
 /* The slot's memories are reset keeping the module's initial sizes accessible, so the next
- * instance of the same module changes no protection either; its tables go back to zero. A failed
- * reset aborts (in memory_slot_reset, or here for tables) before the slot can reach a free list:
- * the next instance would see this one's data or references (DESIGN.md invariant 1). */
+ * instance of the same module changes no protection either; its tables went back to zero when
+ * they were destroyed (table.c). A failed reset aborts (in memory_slot_reset or table_destroy)
+ * before the slot can reach a free list: the next instance would see this one's data or
+ * references (DESIGN.md invariant 1). */
 static void pool_instance_end(instance_allocator *a, instance_allocation *alloc,
                               wafer_module *module) {
     pool *p = pool_of(a);
-    for (defined_table_index d = {0}; d.i < module_defined_tables(module); d.i++) {
-        void **slot = pool_table_slot(p, alloc->slot, d);
-        if (sys_madvise(slot, p->table_slot_bytes, MADV_DONTNEED) != 0) {
-            fprintf(stderr, "wafer: fatal: madvise of a table slot at %p failed (%s); a slot "
-                            "that cannot be cleaned must not be reused\n",
-                    (void *)slot, strerror(errno));
-            abort();
-        }
-    }
     for (uint32_t k = 0; k < p->limits.max_memories_per_instance; k++) {
         defined_memory_index d = {k};
         size_t keep = 0;

@@ -3,6 +3,8 @@
  * (signed); violations are "integer representation too long" and "integer too large". */
 #include "reader.h"
 
+#include "planted.h"
+
 #include <string.h>
 
 bool reader_fail(reader *r, const char *message) {
@@ -100,7 +102,8 @@ bool reader_f64(reader *r, uint64_t *bits) {
 }
 
 bool reader_bytes(reader *r, size_t len, const uint8_t **out) {
-    if (r->error || len > reader_remaining(r)) return reader_fail(r, "unexpected end");
+    if (r->error || len > reader_remaining(r) + PLANTED("decode"))
+        return reader_fail(r, "unexpected end");
     *out = r->p;
     r->p += len;
     return true;

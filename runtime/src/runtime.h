@@ -8,13 +8,44 @@
 #include "error.h"
 #include "image.h"
 
+#include <pthread.h>
+
 #define WAFER_PAGE_SIZE 65536u
+
+/* Native bookkeeping of one wasm activation; the values live in the store's slot stack. */
+typedef struct call_frame {
+    const code_func *code;
+    wafer_instance *instance;
+    const uint32_t *return_pc; /* in the caller's code, after the CALL */
+    uint64_t *fp;              /* this frame's slot 0 */
+} call_frame;
+
+/* stack_cache.c: value stacks and frame arrays of deleted stores, for the engine's next stores. */
+#define STACK_CACHE_SIZE 64
+typedef struct stack_cache {
+    pthread_mutex_t lock;
+    uint32_t count;
+    struct spare_stack {
+        uint64_t *stack;
+        call_frame *frames;
+    } spare[STACK_CACHE_SIZE];
+} stack_cache;
 
 struct wafer_engine {
     wafer_config config;
     uint64_t epoch; /* advanced by wafer_engine_increment_epoch */
     struct instance_allocator *allocator; /* allocator.h: where instances' memories come from */
+    struct wafer_func *host_funcs; /* wafer_func_new_engine_host's, linked by next_in_store */
+    stack_cache stacks;
 };
+
+/* A stack of config.stack_slots + 1 slots and config.max_call_depth + 1 frames, spare or new;
+ * false when memory runs out. */
+bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frames);
+/* Keeps a deleted store's stack for a later store, or frees it when enough are kept. */
+void stack_cache_give(wafer_engine *engine, uint64_t *stack, call_frame *frames);
+/* Frees every spare stack (engine deletion). */
+void stack_cache_free(wafer_engine *engine);
 
 struct wafer_externref {
     void *data;
@@ -30,7 +61,8 @@ struct wafer_func {
     void *env;
     void (*env_free)(void *);
     wafer_functype owned_type; /* host functions: their copy of the type */
-    struct wafer_func *next_in_store;
+    bool of_engine;            /* an engine host function, usable in every store */
+    struct wafer_func *next_in_store; /* or in the engine's list, for engine host functions */
 };
 
 struct wafer_memory {
@@ -64,14 +96,17 @@ struct wafer_table {
     uint32_t max; /* the declared maximum capped by the config */
     wafer_tabletype type;
     struct wafer_table *next_in_store;
-    /* The lazy source: elems[i] == 0 with i < lazy_len resolves to lazy_instance->funcs
-     * [lazy_funcs[i] - 1], or null where lazy_funcs[i] is 0. lazy_funcs belongs to the module. */
+    /* The lazy source: elems[i] == 0 with i < lazy_len resolves to function lazy_funcs[i] - 1
+     * of lazy_instance, or null where lazy_funcs[i] is 0. lazy_funcs belongs to the module. */
     wafer_instance *lazy_instance;
     const uint32_t *lazy_funcs;
     uint32_t lazy_len;
     /* elems lie in an allocator's table slot (allocator.h): never reallocated or freed here,
      * and max is within the slot's capacity */
     bool pooled;
+    /* Every element at or past it is still zero, as the table was made: what a pooled slot's
+     * reset must clear ends here (table_written). */
+    uint32_t written_end;
 };
 
 struct wafer_global {
@@ -79,6 +114,13 @@ struct wafer_global {
     wafer_globaltype type;
     struct wafer_global *next_in_store;
 };
+
+/* instance_funcs.c: the function objects of an instance's defined functions, made on first use. */
+typedef struct func_objects {
+    wafer_func **slots; /* capacity entries, a power of two (or none); NULL marks a free one */
+    uint32_t capacity;
+    uint32_t count;
+} func_objects;
 
 /* An element segment as the instance sees it: evaluated references, or none once dropped. */
 typedef struct instance_elem {
@@ -94,13 +136,13 @@ struct instance_allocation {
 struct wafer_instance {
     wafer_module *module; /* retained */
     wafer_store *store;
-    wafer_func **funcs;     /* full index space */
+    wafer_func **imported_funcs; /* by import index among functions */
+    func_objects func_objects;   /* defined functions that escaped, see instance_func */
     wafer_table **tables;   /* full index space */
     wafer_memory **memories;/* full index space */
     wafer_global **globals; /* full index space */
     instance_elem *elems;   /* per element segment */
-    bool *data_dropped;     /* per data segment */
-    wafer_func *defined_funcs;     /* the module's own functions, owned by the instance */
+    uint64_t *data_dropped; /* a bit per data segment, see data_is_dropped */
     wafer_global *defined_globals; /* the module's own globals, owned by the instance */
     struct wafer_instance *next_in_store;
     /* DESIGN.md invariant 4: set once every resource exists; until then instance_destroy is
@@ -111,16 +153,18 @@ struct wafer_instance {
     struct instance_allocation allocation;
 };
 
-/* Native bookkeeping of one wasm activation; the values live in the store's slot stack. */
-typedef struct call_frame {
-    const wafer_func *func;
-    const uint32_t *return_pc; /* in the caller's code, after the CALL */
-    uint64_t *fp;              /* this frame's slot 0 */
-} call_frame;
+/* Data segments' dropped bits, in words of 64. */
+static inline uint32_t data_bitmap_words(uint32_t num_datas) { return (num_datas + 63) / 64; }
+static inline bool data_is_dropped(const wafer_instance *instance, uint32_t i) {
+    return instance->data_dropped[i / 64] >> (i % 64) & 1;
+}
+static inline void data_drop(wafer_instance *instance, uint32_t i) {
+    instance->data_dropped[i / 64] |= UINT64_C(1) << (i % 64);
+}
 
 struct wafer_store {
     wafer_engine *engine;
-    uint64_t *stack;     /* config.stack_slots slots, made on first call */
+    uint64_t *stack;     /* config.stack_slots slots, from the engine's stack cache */
     uint64_t *stack_top; /* first slot not used by any active frame (host calls re-enter here) */
     call_frame *frames;  /* config.max_call_depth entries */
     uint32_t depth;      /* active wasm frames, across nested entries from host functions */
@@ -160,13 +204,17 @@ void host_func_destroy(wafer_func *func);
  * releases its module (store deletion, or a failed instantiation). */
 void instance_destroy(wafer_instance *instance);
 /* The function at a full index of the instance's function space. The objects of defined functions
- * are made on first use (a call, ref.func, a table read, an export): a large module's instance
- * costs nothing per function it never touches. */
-wafer_func *instance_func_make(wafer_instance *instance, uint32_t index);
+ * are made on first use (ref.func, a table read, an export, the start function; direct calls need
+ * none), so a large module's instance costs nothing per function it never lets escape. Aborts
+ * only when the process is out of memory. */
+wafer_func *instance_defined_func(wafer_instance *instance, uint32_t defined);
 static inline wafer_func *instance_func(wafer_instance *instance, uint32_t index) {
-    wafer_func *func = instance->funcs[index];
-    return __builtin_expect(func != NULL, 1) ? func : instance_func_make(instance, index);
+    uint32_t imported = instance->module->num_imported_funcs;
+    return index < imported ? instance->imported_funcs[index]
+                            : instance_defined_func(instance, index - imported);
 }
+/* Frees the function objects made for the instance (instance_destroy). */
+void instance_funcs_free(wafer_instance *instance);
 /* Import matching alone (spec 4.5.2), and instantiation with imports already matched: what
  * wafer_instance_new does in two steps, for wafer_instance_pre (instance_pre.c). */
 wafer_error *instance_match_imports(const wafer_module *module, const wafer_extern *imports,
@@ -213,8 +261,13 @@ static inline void *table_ref_get(wafer_table *table, uint32_t i) {
 static inline void *table_ref_tagged(void *ref) {
     return (void *)((uintptr_t)ref | TABLE_REF_TAG);
 }
+/* Every write of elements [.., end) reports its end, for the pooled slot's reset. */
+static inline void table_written(wafer_table *table, uint32_t end) {
+    if (end > table->written_end) table->written_end = end;
+}
 static inline void table_ref_set(wafer_table *table, uint32_t i, void *ref) {
     table->elems[i] = table_ref_tagged(ref);
+    table_written(table, i + 1);
 }
 
 #endif

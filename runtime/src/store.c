@@ -6,15 +6,9 @@
 wafer_store *wafer_store_new(wafer_engine *engine) {
     wafer_store *store = calloc(1, sizeof *store);
     if (!store) return NULL;
-    const wafer_config *config = &engine->config;
     store->engine = engine;
-    /* Sized from the configuration, so overflow of either is a trap, never a write past them. At
-     * least one entry each keeps the pointers valid when the configuration asks for none. */
-    store->stack = malloc(((size_t)config->stack_slots + 1) * sizeof *store->stack);
-    store->frames = malloc(((size_t)config->max_call_depth + 1) * sizeof *store->frames);
-    if (!store->stack || !store->frames) {
-        free(store->stack);
-        free(store->frames);
+    /* Sized from the configuration, so overflow of either is a trap, never a write past them. */
+    if (!stack_cache_take(engine, &store->stack, &store->frames)) {
         free(store);
         return NULL;
     }
@@ -52,8 +46,7 @@ void wafer_store_delete(wafer_store *store) {
         if (r->finalize) r->finalize(r->data);
         free(r);
     }
-    free(store->stack);
-    free(store->frames);
+    stack_cache_give(store->engine, store->stack, store->frames);
     free(store);
 }
 

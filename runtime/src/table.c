@@ -1,7 +1,12 @@
 /* Tables: arrays of tagged references, initialised lazily (runtime.h, DESIGN.md invariant 6). */
 #include "runtime.h"
+#include "sys.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 /* Sizes are u32 (spec 2.3.9: table limits are in the range of u32). */
 static uint32_t table_max(const wafer_store *store, const wafer_tabletype *type) {
@@ -71,8 +76,30 @@ uint64_t table_grow(wafer_table *table, uint64_t delta, void *init) {
     return old;
 }
 
+/* A pooled table hands its slot back all zero (uninitialised) for the next instance (DESIGN.md
+ * invariant 1). Only the elements before written_end can hold references. The first
+ * page is cleared by memset so it stays resident, sparing the next table a page fault (a fault
+ * costs more than clearing a page); the rest goes back to the kernel. A failed madvise aborts:
+ * a slot that could not be cleaned must never be reused. */
+static void table_slot_reset(wafer_table *table) {
+    size_t page = sys_page_size();
+    size_t used = (size_t)table->written_end * sizeof *table->elems;
+    memset(table->elems, 0, used < page ? used : page);
+    if (used <= page) return;
+    size_t rest = (used - page + page - 1) / page * page;
+    if (sys_madvise((uint8_t *)table->elems + page, rest, MADV_DONTNEED) != 0) {
+        fprintf(stderr, "wafer: fatal: madvise of a table slot at %p failed (%s); a slot that "
+                        "cannot be cleaned must not be reused\n",
+                (void *)table->elems, strerror(errno));
+        abort();
+    }
+}
+
 void table_destroy(wafer_table *table) {
-    if (!table->pooled) free(table->elems);
+    if (table->pooled)
+        table_slot_reset(table);
+    else
+        free(table->elems);
     free(table);
 }
 

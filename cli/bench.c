@@ -134,6 +134,7 @@ static bool instantiate_and_call(bench_setup *s, const wafer_instance_pre *pre, 
         describe_error(why, why_size, "the trivial export failed", err);
         return false;
     }
+    for (uint32_t i = 0; i < type->num_results; i++) wafer_value_release(&results[i]);
     return true;
 }
 

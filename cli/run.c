@@ -131,6 +131,7 @@ static bool call_and_print(wafer_store *store, const cli_options *opts, wafer_fu
             value_text_print_list(stdout, results, type->num_results);
         }
         putchar('\n');
+        for (uint32_t i = 0; i < type->num_results; i++) wafer_value_release(&results[i]);
     }
     free(results);
     bool ok = err == NULL;
@@ -181,7 +182,7 @@ static int invoke_one(wafer_store *store, const cli_options *opts, wafer_instanc
     }
     int status = EXIT_OK;
     for (int i = 0; i < inv->nargs && status == EXIT_OK; i++) {
-        if (!value_text_parse(store, inv->args[i], &args[i])) {
+        if (!value_text_parse(inv->args[i], &args[i])) {
             fprintf(stderr, "wafer run: bad argument \"%s\" (see wafer help run)\n",
                     inv->args[i]);
             status = EXIT_USAGE;
@@ -203,6 +204,7 @@ static int invoke_one(wafer_store *store, const cli_options *opts, wafer_instanc
         !call_and_print(store, opts, ext.of.func, inv->name, strlen(inv->name), args,
                         (size_t)inv->nargs))
         status = EXIT_FAILED;
+    for (int i = 0; i < inv->nargs; i++) wafer_value_release(&args[i]);
     free(args);
     return status;
 }

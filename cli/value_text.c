@@ -137,7 +137,7 @@ static bool parse_f64(const char *text, uint64_t *out) {
     return true;
 }
 
-bool value_text_parse(wafer_store *store, const char *text, wafer_value *out) {
+bool value_text_parse(const char *text, wafer_value *out) {
     const char *colon = strchr(text, ':');
     if (!colon) return false;
     size_t type_len = (size_t)(colon - text);
@@ -172,7 +172,7 @@ bool value_text_parse(wafer_store *store, const char *text, wafer_value *out) {
         out->type = WAFER_EXTERNREF;
         if (strcmp(rest, "null") == 0) return true;
         if (!parse_int_bits(rest, 64, &bits) || rest[0] == '-') return false;
-        out->of.externref = wafer_externref_new(store, (void *)(uintptr_t)bits, NULL);
+        out->of.externref = wafer_externref_new((void *)(uintptr_t)bits, NULL);
         return out->of.externref != NULL;
     }
     return false;

@@ -27,7 +27,8 @@ void value_text_print_list(FILE *out, const wafer_value *values, size_t count);
  *   f32:1.5  f64:-0x1.8p3  f32:inf  f64:-nan  f32:nan:0x200000
  *   f32:bits:0x7fc00001  f64:bits:4607182418800017408   (raw bit patterns)
  *   funcref:null  externref:null  externref:7   (externref:N makes a host reference numbered N)
- * Non-null externrefs are made in store. False if the text is not a value. */
-bool value_text_parse(wafer_store *store, const char *text, wafer_value *out);
+ * A non-null externref is a new reference the caller owns (wafer_value_release). False if the
+ * text is not a value. */
+bool value_text_parse(const char *text, wafer_value *out);
 
 #endif

@@ -299,6 +299,7 @@ typedef struct action_result {
 } action_result;
 
 static void action_result_free(action_result *r) {
+    for (size_t i = 0; i < r->count; i++) wafer_value_release(&r->values[i]);
     free(r->values);
     r->values = NULL;
     r->count = 0;
@@ -597,7 +598,7 @@ static const char *script_init(script *s, const cli_options *opts, wafer_engine 
     if (!s->dir || !s->store) return "out of memory";
     memcpy(s->dir, path, dir_len);
     s->dir[dir_len] = '\0';
-    wast_refs_init(&s->refs, s->store);
+    wast_refs_init(&s->refs);
     export_map *spectest = new_map(s);
     if (!spectest) return "out of memory";
     const char *why = spectest_instantiate(s->store, stdout, spectest);

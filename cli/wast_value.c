@@ -13,12 +13,10 @@ struct wast_ref_entry {
     wafer_externref *ref;
 };
 
-void wast_refs_init(wast_refs *refs, wafer_store *store) {
-    memset(refs, 0, sizeof *refs);
-    refs->store = store;
-}
+void wast_refs_init(wast_refs *refs) { memset(refs, 0, sizeof *refs); }
 
 void wast_refs_free(wast_refs *refs) {
+    for (size_t i = 0; i < refs->count; i++) wafer_externref_release(refs->entries[i].ref);
     free(refs->entries);
     memset(refs, 0, sizeof *refs);
 }
@@ -34,7 +32,7 @@ static wafer_externref *wast_refs_get(wast_refs *refs, uint64_t n) {
         refs->entries = grown;
         refs->capacity = capacity;
     }
-    wafer_externref *ref = wafer_externref_new(refs->store, (void *)(uintptr_t)n, NULL);
+    wafer_externref *ref = wafer_externref_new((void *)(uintptr_t)n, NULL);
     if (ref) refs->entries[refs->count++] = (struct wast_ref_entry){n, ref};
     return ref;
 }

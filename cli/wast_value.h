@@ -13,16 +13,16 @@
 #include "wafer.h"
 
 /* The host references of one script: `ref.extern N` is the same object wherever N appears, so an
- * argument passed in and a result expected compare by identity. */
+ * argument passed in and a result expected compare by identity. The table owns one count of each
+ * (wafer.h, "Externrefs"). */
 typedef struct wast_refs {
-    wafer_store *store;
     struct wast_ref_entry *entries;
     size_t count;
     size_t capacity;
 } wast_refs;
 
-void wast_refs_init(wast_refs *refs, wafer_store *store);
-/* Frees the table; the references themselves belong to the store. */
+void wast_refs_init(wast_refs *refs);
+/* Frees the table and releases its references. */
 void wast_refs_free(wast_refs *refs);
 
 typedef enum wast_expect_kind {

@@ -231,6 +231,8 @@ static bool call_export(run_state *s, const oracle_options *opts, wafer_store *s
             note(s, obs_add_return(s->out, values, type->num_results));
             go_on = !s->oom;
         }
+        if (!err)
+            for (uint32_t i = 0; i < type->num_results; i++) wafer_value_release(&results[i]);
     }
     free(args);
     free(results);
@@ -245,8 +247,9 @@ static void record_final_state(run_state *s, wafer_instance *instance) {
         wafer_name name;
         wafer_extern ext = wafer_instance_export_at(instance, i, &name);
         if (ext.kind == WAFER_EXTERN_GLOBAL) {
-            note(s, obs_add_global(s->out, name.bytes, name.len,
-                                   to_obs(wafer_global_get(ext.of.global))));
+            wafer_value value = wafer_global_get(ext.of.global);
+            note(s, obs_add_global(s->out, name.bytes, name.len, to_obs(value)));
+            wafer_value_release(&value);
         } else if (ext.kind == WAFER_EXTERN_MEMORY) {
             uint64_t pages = wafer_memory_size_pages(ext.of.memory);
             bool hashed = pages <= HASHED_PAGES_MAX;

@@ -32,6 +32,8 @@
     (drop (ref.is_null (table.get $ft (i32.const 1))))
     (drop (ref.func $sq))
     (drop (table.size $et))
+    (drop (table.get $et (i32.const 0)))
+    (drop (global.get $gr))
     (drop (select (i32.const 1) (i32.const 2) (local.get 0)))
     (block $out
       (loop $l

@@ -3,8 +3,10 @@
  * The embedding API. What it promises:
  * - An engine holds configuration; modules are compiled against an engine, are immutable once made,
  *   and are refcounted so many stores may instantiate them.
- * - A store owns every runtime object made in it (instances, functions, memories, tables, globals,
- *   externrefs); deleting the store releases them all. Objects of one store never mix with another's.
+ * - A store owns every runtime object made in it (instances, functions, memories, tables, globals);
+ *   deleting the store releases them all. Objects of one store never mix with another's.
+ * - Externrefs are counted references (see "Externrefs"): values the API hands out own a count the
+ *   caller releases; values the caller hands in are borrowed, except host function results.
  * - Every fallible call returns a wafer_error * (NULL on success) that the caller frees with
  *   wafer_error_free. A trap is an error of kind WAFER_ERROR_TRAP whose trap kind says which trap;
  *   its message is the spec test suite's text for that trap.
@@ -234,6 +236,7 @@ typedef struct wafer_config {
     uint32_t stack_slots;    /* value stack size in 8-byte slots; overflow is also exhaustion */
     bool consume_fuel;       /* if set, each store starts with 0 fuel: see wafer_store_set_fuel */
     bool epoch_interruption; /* if set, code checks the store's epoch deadline */
+    bool gc_at_host_calls;   /* collect externrefs before every host function call (testing) */
     wafer_limits_config limits;
 
     /* Instance machinery (issue 4). */
@@ -285,10 +288,28 @@ void wafer_store_set_epoch_deadline(wafer_store *store, uint64_t ticks);
 
 /* ---- Externrefs ------------------------------------------------------------------------- */
 
-/* A host object wasm can hold but not look into. finalize (may be NULL) runs when the store
- * releases it. */
-wafer_externref *wafer_externref_new(wafer_store *store, void *data, void (*finalize)(void *));
+/* A host object wasm can hold but not look into, kept alive by counted references; finalize (may
+ * be NULL) runs on data when the last one is released. Ownership across the API:
+ * - wafer_externref_new and wafer_externref_clone return a reference the caller owns.
+ * - Values the API returns own their reference: results of wafer_func_call, wafer_table_get and
+ *   wafer_global_get. Release them (wafer_value_release or wafer_externref_release).
+ * - Values the caller passes in are borrowed: arguments of wafer_func_call, values given to
+ *   wafer_table_new/set/grow and wafer_global_new/set; the runtime takes its own counts.
+ * - A host function's arguments are borrowed for the call; the results it writes are handed over
+ *   (the runtime takes the count the host put there).
+ * Tables and globals count the references they hold; wasm frames hold references through the
+ * store's activation table, which a collection trims to what the frames still hold (invariant 7 of
+ * DESIGN.md). Deleting a store releases everything the store holds. */
+wafer_externref *wafer_externref_new(void *data, void (*finalize)(void *));
+wafer_externref *wafer_externref_clone(wafer_externref *ref);
+void wafer_externref_release(wafer_externref *ref);
 void *wafer_externref_data(const wafer_externref *ref);
+/* Releases an externref value's reference (and sets it to null); other values are left alone. */
+void wafer_value_release(wafer_value *value);
+/* Collects the store's activation table now: references no wasm frame holds are released. */
+void wafer_store_gc(wafer_store *store);
+/* Collections so far (for tests and benchmarks). */
+uint64_t wafer_store_gc_count(const wafer_store *store);
 
 /* ---- Functions -------------------------------------------------------------------------- */
 

@@ -48,11 +48,14 @@
     /* variables */                                                                               \
     X(GLOBAL_GET, 2, "d globalidx")                                                               \
     X(GLOBAL_SET, 2, "globalidx a")                                                               \
+    X(GLOBAL_GET_EXTERN, 2, "d globalidx   (an externref global: a safepoint, see stack maps)")  \
+    X(GLOBAL_SET_EXTERN, 2, "globalidx a   (an externref global: counts kept)")                  \
     /* references */                                                                              \
     X(REF_IS_NULL, 2, "d a")                                                                      \
     X(REF_FUNC, 2, "d funcidx")                                                                   \
     /* tables (index operands are i32) */                                                         \
     X(TABLE_GET, 3, "d tableidx a")                                                               \
+    X(TABLE_GET_EXTERN, 3, "d tableidx a   (an externref table: a safepoint, see stack maps)")   \
     X(TABLE_SET, 3, "tableidx a b      (a: index, b: value)")                                    \
     X(TABLE_SIZE, 2, "d tableidx")                                                                \
     X(TABLE_GROW, 4, "d tableidx a b   (a: init value, b: delta)")                               \
@@ -157,11 +160,12 @@ typedef enum code_op {
     CODE_OP_COUNT
 } code_op;
 
-/* Which frame slots hold references while a call is in progress: for the externref GC, which
- * walks frames at a safepoint (DESIGN.md invariant 7). One entry per CALL / CALL_INDIRECT, sorted
- * by pc; the slots are those below the call's `base` that hold a reference at that point. */
+/* Which frame slots hold externrefs at a safepoint: for the externref GC, which walks frames
+ * stopped at one (DESIGN.md invariant 7; funcrefs need no collection and are not listed). One
+ * entry per safepoint, sorted by pc: CALL and CALL_INDIRECT (the slots below the call's `base`),
+ * TABLE_GET_EXTERN and GLOBAL_GET_EXTERN (the slots below d). */
 typedef struct code_stack_map {
-    uint32_t pc;    /* index of the call's opcode cell */
+    uint32_t pc;    /* index of the safepoint's opcode cell */
     uint32_t first; /* into code_func.map_slots */
     uint32_t count;
 } code_stack_map;

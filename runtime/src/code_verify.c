@@ -165,9 +165,9 @@ static bool branch(verifier *v, uint32_t i) {
     return true;
 }
 
-/* The stack map of the call at pc: its slots lie below the call's base and hold references,
- * and every slot below the base that certainly holds one is listed (a collector walking the
- * frame must find each live reference). */
+/* The stack map of the safepoint at pc: its slots lie below base (a call's base, or a get's
+ * destination) and hold externrefs, and every slot below base that certainly holds one is listed
+ * (a collector walking the frame must find each live reference). */
 static bool check_stack_map(verifier *v, uint32_t base) {
     const code_func *f = v->f;
     uint32_t lo = 0, hi = f->num_stack_maps;
@@ -188,13 +188,26 @@ static bool check_stack_map(verifier *v, uint32_t base) {
     for (uint32_t s = 0; s < base; s++) {
         bool listed = k < count && slots[k] == s;
         if (listed) k++;
-        if (listed && !(v->cur[s] & K_REF))
-            return fail(v, "stack map lists slot %u, which holds no reference", s);
-        if (!listed && (v->cur[s] == K_FUNC || v->cur[s] == K_EXTERN))
-            return fail(v, "stack map omits slot %u, which holds a reference", s);
+        if (listed && !(v->cur[s] & K_EXTERN))
+            return fail(v, "stack map lists slot %u, which holds no externref", s);
+        if (!listed && v->cur[s] == K_EXTERN)
+            return fail(v, "stack map omits slot %u, which holds an externref", s);
     }
     if (k != count) return fail(v, "stack map lists slot %u, not below the call's base", slots[k]);
     return true;
+}
+
+/* TABLE_GET_EXTERN and GLOBAL_GET_EXTERN: a collection may run there, with the frame's
+ * externrefs below the destination d. */
+static bool safepoint(verifier *v, uint32_t d) {
+    if (d >= v->frame) return fail(v, "slot %u outside the frame of %u", d, v->frame);
+    if (!v->typing) return true;
+    v->work += v->frame;
+    if (v->work > WORK_LIMIT) {
+        v->too_large = true;
+        return fail(v, "function too large to verify");
+    }
+    return check_stack_map(v, d);
 }
 
 /* A call of `type` with its frame at operand `base_cell`: arguments in base.., results back in
@@ -276,9 +289,17 @@ static bool step(verifier *v, bool *falls) {
         return idx(v, 1, m->num_globals, "global", &a) &&
                wr(v, 0, kind_of(m->globals[a].type.type));
     case OP_GLOBAL_SET:
+    case OP_GLOBAL_SET_EXTERN:
         if (!idx(v, 0, m->num_globals, "global", &a)) return false;
         if (!m->globals[a].type.is_mutable) return fail(v, "global %u is immutable", a);
+        if ((op == OP_GLOBAL_SET_EXTERN) != (m->globals[a].type.type == WAFER_EXTERNREF))
+            return fail(v, "%s on a global of another type", code_op_name(op));
         return rd(v, 1, kind_of(m->globals[a].type.type));
+    case OP_GLOBAL_GET_EXTERN:
+        if (!idx(v, 1, m->num_globals, "global", &a)) return false;
+        if (m->globals[a].type.type != WAFER_EXTERNREF)
+            return fail(v, "global.get of externref on global %u of another type", a);
+        return safepoint(v, cell(v, 0)) && wr(v, 0, K_EXTERN);
     case OP_REF_IS_NULL: return rd(v, 1, K_REF) && wr(v, 0, K_NUM);
     case OP_REF_FUNC:
         if (!idx(v, 1, m->num_funcs, "function", &a)) return false;
@@ -288,6 +309,11 @@ static bool step(verifier *v, bool *falls) {
     case OP_TABLE_GET:
         return idx(v, 1, m->num_tables, "table", &a) && rd(v, 2, K_NUM) &&
                wr(v, 0, kind_of(m->tables[a].elem));
+    case OP_TABLE_GET_EXTERN:
+        if (!idx(v, 1, m->num_tables, "table", &a)) return false;
+        if (m->tables[a].elem != WAFER_EXTERNREF)
+            return fail(v, "table.get of externref on table %u of another type", a);
+        return rd(v, 2, K_NUM) && safepoint(v, cell(v, 0)) && wr(v, 0, K_EXTERN);
     case OP_TABLE_SET:
         return idx(v, 0, m->num_tables, "table", &a) && rd(v, 1, K_NUM) &&
                rd(v, 2, kind_of(m->tables[a].elem));
@@ -374,8 +400,9 @@ static bool check_stack_maps_static(verifier *v) {
         v->pc = sm->pc < v->len ? sm->pc : 0;
         if (i > 0 && sm->pc <= f->stack_maps[i - 1].pc) return fail(v, "stack maps not sorted");
         if (sm->pc >= v->len || !v->is_start[sm->pc] ||
-            (v->code[sm->pc] != OP_CALL && v->code[sm->pc] != OP_CALL_INDIRECT))
-            return fail(v, "stack map at pc %u, not a call", sm->pc);
+            (v->code[sm->pc] != OP_CALL && v->code[sm->pc] != OP_CALL_INDIRECT &&
+             v->code[sm->pc] != OP_TABLE_GET_EXTERN && v->code[sm->pc] != OP_GLOBAL_GET_EXTERN))
+            return fail(v, "stack map at pc %u, not a safepoint", sm->pc);
         for (uint32_t k = 0; k < sm->count; k++) {
             uint32_t s = f->map_slots[sm->first + k];
             if (s >= v->frame) return fail(v, "stack map slot %u outside the frame", s);

@@ -408,6 +408,8 @@ typedef uint8_t vtype;
 #define VT_UNKNOWN 0
 
 static bool is_reftype(vtype t) { return t == WAFER_FUNCREF || t == WAFER_EXTERNREF; }
+/* What stack maps list: the references a collection must find (code.h). */
+static bool is_collected(vtype t) { return t == WAFER_EXTERNREF; }
 static bool is_num_or_unknown(vtype t) {
     return t == WAFER_I32 || t == WAFER_I64 || t == WAFER_F32 || t == WAFER_F64 || t == VT_UNKNOWN;
 }
@@ -465,12 +467,12 @@ typedef struct compiler {
 
     uint32_t num_locals; /* params included */
     vtype *local_types;
-    uint32_t *ref_locals; /* slots of reference-typed locals, for stack maps */
+    uint32_t *ref_locals; /* slots of externref locals, for stack maps */
     uint32_t num_ref_locals;
 
     vtype *vals;
     uint32_t nvals, vals_cap;
-    uint32_t *ref_depths; /* depths of the reference-typed operands, ascending */
+    uint32_t *ref_depths; /* depths of the externref operands, ascending (for stack maps) */
     uint32_t nrefs, refs_cap;
     ctrl *ctrls;
     uint32_t nctrls, ctrls_cap;
@@ -658,8 +660,8 @@ static bool emit_branch(compiler *c, ctrl *target) {
            emit_jump(c, OP_BR, 0, target);
 }
 
-/* A stack map for the call whose opcode cell comes next: reference-typed locals, and the
- * reference-typed operands below the call's arguments (already popped). */
+/* A stack map for the safepoint whose opcode cell comes next: externref locals, and the externref
+ * operands below the call's arguments or the get's result (already popped, not yet pushed). */
 static bool record_stack_map(compiler *c) {
     uint32_t count = c->num_ref_locals + c->nrefs;
     if (!spend(c, (uint64_t)count + 3) ||
@@ -683,7 +685,7 @@ static bool push(compiler *c, vtype t) {
                     (unsigned long long)c->budget);
     if (!RESERVE(c, c->vals, c->vals_cap, (uint64_t)c->nvals + 1))
         return false;
-    if (is_reftype(t)) {
+    if (is_collected(t)) {
         if (!RESERVE(c, c->ref_depths, c->refs_cap, (uint64_t)c->nrefs + 1))
             return false;
         c->ref_depths[c->nrefs++] = c->nvals;
@@ -701,7 +703,7 @@ static bool pop_any(compiler *c, vtype *out) {
         return true;
     }
     *out = c->vals[--c->nvals];
-    if (is_reftype(*out)) c->nrefs--;
+    if (is_collected(*out)) c->nrefs--;
     return true;
 }
 
@@ -1081,13 +1083,16 @@ static bool compile_global(compiler *c, uint8_t op) {
     if (x >= c->m->num_globals) return INVALID(c, "unknown global %u", x);
     const wafer_globaltype *g = &c->m->globals[x].type;
     uint32_t h = c->nvals;
+    bool counted = g->type == WAFER_EXTERNREF;
     if (op == WASM_GLOBAL_GET) {
-        if (live(c) && !EMIT(c, OP_GLOBAL_GET, slot(c, h), x)) return false;
+        if (live(c) && counted && !record_stack_map(c)) return false;
+        if (live(c) && !EMIT(c, counted ? OP_GLOBAL_GET_EXTERN : OP_GLOBAL_GET, slot(c, h), x))
+            return false;
         return push(c, (vtype)g->type);
     }
     if (!g->is_mutable) return INVALID(c, "global is immutable: global %u", x);
     if (!pop(c, (vtype)g->type)) return false;
-    return !live(c) || EMIT(c, OP_GLOBAL_SET, x, slot(c, h - 1));
+    return !live(c) || EMIT(c, counted ? OP_GLOBAL_SET_EXTERN : OP_GLOBAL_SET, x, slot(c, h - 1));
 }
 
 static const wafer_tabletype *table_at(compiler *c, uint32_t x) {
@@ -1113,7 +1118,11 @@ static bool compile_table_access(compiler *c, uint8_t op) {
     uint32_t h = c->nvals;
     if (op == WASM_TABLE_GET) {
         if (!pop(c, WAFER_I32)) return false;
-        if (live(c) && !EMIT(c, OP_TABLE_GET, slot(c, h - 1), x, slot(c, h - 1))) return false;
+        bool counted = t->elem == WAFER_EXTERNREF;
+        if (live(c) && counted && !record_stack_map(c)) return false;
+        if (live(c) && !EMIT(c, counted ? OP_TABLE_GET_EXTERN : OP_TABLE_GET, slot(c, h - 1), x,
+                             slot(c, h - 1)))
+            return false;
         return push(c, (vtype)t->elem);
     }
     if (!pop(c, (vtype)t->elem) || !pop(c, WAFER_I32)) return false;
@@ -1501,7 +1510,7 @@ static bool setup_locals(compiler *c, const module_body *body) {
         for (uint32_t k = 0; k < body->local_runs[i].count; k++)
             c->local_types[n++] = body->local_runs[i].type;
     for (uint32_t i = 0; i < n; i++)
-        if (is_reftype(c->local_types[i])) c->ref_locals[c->num_ref_locals++] = i;
+        if (is_collected(c->local_types[i])) c->ref_locals[c->num_ref_locals++] = i;
     return true;
 }
 

@@ -134,15 +134,31 @@ wafer_error *wafer_func_call(wafer_store *store, wafer_func *func, const wafer_v
     size_t room = (size_t)(store->stack + store->engine->config.stack_slots - store->stack_top);
     if (need > room) return error_trap(WAFER_TRAP_CALL_STACK_EXHAUSTED);
 
+    /* Borrowed externref arguments enter the activation table (extern_ref.c), with room made
+     * first so that no collection runs between insertions. */
+    uint32_t refs = 0;
+    for (size_t i = 0; i < nargs; i++)
+        if (args[i].type == WAFER_EXTERNREF && args[i].of.externref) refs++;
+    if (refs && !activation_reserve(store, refs))
+        return error_new(WAFER_ERROR_RESOURCE, "out of memory passing externrefs");
     uint64_t *slots = store->stack_top;
-    for (size_t i = 0; i < nargs; i++) slots[i] = value_to_slot(args[i]);
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i].type == WAFER_EXTERNREF && args[i].of.externref) {
+            externref_retain(args[i].of.externref);
+            activation_insert_owned(store, args[i].of.externref);
+        }
+        slots[i] = value_to_slot(args[i]);
+    }
     /* A trap unwinds every frame this call made; restoring these keeps the store reusable. */
     uint32_t depth = store->depth;
     wafer_error *err = interp_call(store, func, slots);
     store->stack_top = slots;
     store->depth = depth;
     if (err) return err;
-    for (size_t i = 0; i < nresults; i++) results[i] = value_from_slot(type->results[i], slots[i]);
+    for (size_t i = 0; i < nresults; i++) {
+        results[i] = value_from_slot(type->results[i], slots[i]);
+        if (results[i].type == WAFER_EXTERNREF) externref_retain(results[i].of.externref);
+    }
     return NULL;
 }
 

@@ -160,7 +160,10 @@ void instance_destroy(wafer_instance *instance) {
         a->ops->instance_end(a, &instance->allocation, instance->module);
     }
     if (instance->elems)
-        for (uint32_t i = 0; i < m->num_elems; i++) free(instance->elems[i].refs);
+        for (uint32_t i = 0; i < m->num_elems; i++) instance_elem_drop(&instance->elems[i]);
+    if (instance->defined_globals)
+        for (uint32_t d = 0; d < m->num_globals - m->num_imported_globals; d++)
+            global_value_release(&instance->defined_globals[d]);
     instance_funcs_free(instance);
     free(instance->imported_funcs);
     free(instance->tables);
@@ -252,9 +255,10 @@ static wafer_error *allocate_globals(wafer_instance *instance, const wafer_exter
     for (uint32_t d = 0; d < ndefined; d++) {
         const module_global *mg = &m->globals[m->num_imported_globals + d];
         wafer_global *global = &instance->defined_globals[d];
+        global->type = mg->type;
         wafer_error *err = eval_const(instance, &mg->init, &global->bits);
         if (err) return err;
-        global->type = mg->type;
+        global_value_retain(global);
         instance->globals[m->num_imported_globals + d] = global;
     }
     return NULL;
@@ -273,12 +277,14 @@ static wafer_error *allocate_elems(wafer_instance *instance) {
         void **refs = malloc((size_t)e->count * sizeof *refs);
         if (!refs) return out_of_memory();
         instance->elems[i].refs = refs;
-        instance->elems[i].count = e->count;
+        instance->elems[i].externrefs = e->type == WAFER_EXTERNREF;
         for (uint32_t j = 0; j < e->count; j++) {
             uint64_t bits;
             wafer_error *err = eval_const(instance, &e->items[j], &bits);
             if (err) return err;
             refs[j] = (void *)(uintptr_t)bits;
+            if (e->type == WAFER_EXTERNREF) externref_retain(refs[j]);
+            instance->elems[i].count = j + 1; /* what a failure here must give back */
         }
     }
     return NULL;
@@ -302,7 +308,9 @@ static wafer_error *allocate(wafer_instance *instance, const wafer_extern *impor
 
 /* ---- Initialisation ------------------------------------------------------------------------- */
 
-static void elem_drop(instance_elem *elem) {
+void instance_elem_drop(instance_elem *elem) {
+    if (elem->externrefs)
+        for (uint32_t j = 0; j < elem->count; j++) externref_release(elem->refs[j]);
     free(elem->refs);
     elem->refs = NULL;
     elem->count = 0;
@@ -352,9 +360,8 @@ static wafer_error *init_elems(wafer_instance *instance) {
             rewind_lazy_tables(instance, i);
             return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
         }
-        for (uint32_t j = 0; j < elem->count; j++)
-            table_ref_set(table, offset + j, elem->refs[j]);
-        elem_drop(elem);
+        for (uint32_t j = 0; j < elem->count; j++) table_put(table, offset + j, elem->refs[j]);
+        instance_elem_drop(elem);
     }
     return NULL;
 }

@@ -66,7 +66,12 @@ static wafer_error *host_error_as_trap(wafer_error *err) {
 
 /* Calls a host function whose arguments are in slots[0..nparams) and writes its results to
  * slots[0..nresults). stack_top is where wasm code the host calls back into may start its frames:
- * past every slot still in use. */
+ * past every slot still in use.
+ *
+ * Externrefs (extern_ref.c): the arguments are the host's to borrow, but they lie above the
+ * calling frame's stack map, so a collection during the call would not see them: they are held
+ * for its duration. The results the host writes are handed over, and enter the activation table
+ * before they reach any slot. */
 static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instance *caller_instance,
                               uint64_t *slots, uint64_t *stack_top) {
     const wafer_functype *type = func->type;
@@ -82,14 +87,32 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
     /* Results a host leaves unset read as zeros of their types, never as stack garbage. */
     for (size_t i = 0; i < nresults; i++) results[i] = value_from_slot(type->results[i], 0);
 
+    for (size_t i = 0; i < nparams; i++)
+        if (args[i].type == WAFER_EXTERNREF) externref_retain(args[i].of.externref);
+    if (store->engine->config.gc_at_host_calls) activation_collect(store);
+
     uint64_t *saved_top = store->stack_top;
     store->stack_top = stack_top;
     wafer_caller caller = {store, caller_instance};
     wafer_error *err = func->host(func->env, &caller, args, results);
     store->stack_top = saved_top;
 
-    if (!err)
-        for (size_t i = 0; i < nresults; i++) slots[i] = value_to_slot(results[i]);
+    for (size_t i = 0; i < nparams; i++)
+        if (args[i].type == WAFER_EXTERNREF) externref_release(args[i].of.externref);
+    uint32_t handed = 0;
+    for (size_t i = 0; i < nresults; i++)
+        if (results[i].type == WAFER_EXTERNREF && results[i].of.externref) handed++;
+    if (!err && handed && !activation_reserve(store, handed))
+        err = wafer_error_new_trap("out of memory keeping a host function's externref results");
+    for (size_t i = 0; i < nresults; i++) {
+        if (results[i].type == WAFER_EXTERNREF && results[i].of.externref) {
+            if (err)
+                externref_release(results[i].of.externref);
+            else
+                activation_insert_owned(store, results[i].of.externref);
+        }
+        if (!err) slots[i] = value_to_slot(results[i]);
+    }
     if (values != on_stack) free(values);
     return err ? host_error_as_trap(err) : NULL;
 }
@@ -330,6 +353,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     }
     OP(CALL) : {
         uint32_t f = pc[1];
+        frames[store->depth - 1].safepoint = pc;
         callee_fp = fp + pc[2];
         return_pc = pc + 3;
         if (f >= num_imported_funcs) {
@@ -353,6 +377,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
             TRAP(INDIRECT_CALL_MISMATCH);
         callee_fp = fp + pc[4];
         return_pc = pc + 5;
+        frames[store->depth - 1].safepoint = pc;
         goto call;
     }
     OP(INTERRUPT_CHECK) : {
@@ -393,6 +418,18 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         globals[pc[1]]->bits = fp[pc[2]];
         NEXT(2);
     }
+    OP(GLOBAL_GET_EXTERN) : {
+        /* the global keeps the reference alive through any collection the insertion runs */
+        uint64_t bits = globals[pc[2]]->bits;
+        frames[store->depth - 1].safepoint = pc;
+        activation_enter(store, (wafer_externref *)(uintptr_t)bits);
+        fp[pc[1]] = bits;
+        NEXT(2);
+    }
+    OP(GLOBAL_SET_EXTERN) : {
+        global_set_bits(globals[pc[1]], fp[pc[2]]);
+        NEXT(2);
+    }
 
     /* ---- References ---- */
     OP(REF_IS_NULL) : {
@@ -413,11 +450,22 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         SETREF(pc[1], table_ref_get(table, i));
         NEXT(3);
     }
+    OP(TABLE_GET_EXTERN) : {
+        wafer_table *table = tables[pc[2]];
+        uint32_t i = U32(pc[3]);
+        if (i >= table->size) TRAP(TABLE_OUT_OF_BOUNDS);
+        /* the table keeps the reference alive through any collection the insertion runs */
+        wafer_externref *ref = table_ref_get(table, i);
+        frames[store->depth - 1].safepoint = pc;
+        activation_enter(store, ref);
+        SETREF(pc[1], ref);
+        NEXT(3);
+    }
     OP(TABLE_SET) : {
         wafer_table *table = tables[pc[1]];
         uint32_t i = U32(pc[2]);
         if (i >= table->size) TRAP(TABLE_OUT_OF_BOUNDS);
-        table_ref_set(table, i, REF(pc[3]));
+        table_put(table, i, REF(pc[3]));
         NEXT(3);
     }
     OP(TABLE_SIZE) : {
@@ -434,6 +482,10 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         uint32_t i = U32(pc[2]), n = U32(pc[4]);
         void *ref = table_ref_tagged(REF(pc[3]));
         if (!range_fits(i, n, table->size)) TRAP(TABLE_OUT_OF_BOUNDS);
+        if (table->type.elem == WAFER_EXTERNREF) {
+            for (uint32_t k = 0; k < n; k++) table_put_extern(table, i + k, REF(pc[3]));
+            NEXT(4);
+        }
         for (uint32_t k = 0; k < n; k++) table->elems[i + k] = ref;
         table_written(table, i + n);
         NEXT(4);
@@ -446,6 +498,10 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         /* The source is resolved first: an uninitialised marker must not reach a table whose
          * lazy source would read it differently (DESIGN.md invariant 6). */
         table_resolve_range(src, s, n);
+        if (dst->type.elem == WAFER_EXTERNREF) {
+            table_copy_extern(dst, d, src, s, n);
+            NEXT(5);
+        }
         if (n) memmove(dst->elems + d, src->elems + s, (size_t)n * sizeof *dst->elems);
         table_written(dst, d + n);
         NEXT(5);
@@ -456,14 +512,11 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         uint32_t d = U32(pc[3]), s = U32(pc[4]), n = U32(pc[5]);
         if (!range_fits(d, n, table->size) || !range_fits(s, n, elem->count))
             TRAP(TABLE_OUT_OF_BOUNDS);
-        for (uint32_t k = 0; k < n; k++) table_ref_set(table, d + k, elem->refs[s + k]);
+        for (uint32_t k = 0; k < n; k++) table_put(table, d + k, elem->refs[s + k]);
         NEXT(5);
     }
     OP(ELEM_DROP) : {
-        instance_elem *elem = &instance->elems[pc[1]];
-        free(elem->refs);
-        elem->refs = NULL;
-        elem->count = 0;
+        instance_elem_drop(&instance->elems[pc[1]]);
         NEXT(1);
     }
 
@@ -677,7 +730,7 @@ enter_wasm: {
     uint32_t depth = store->depth;
     if (depth >= max_depth || (size_t)(callee_fp - stack) + callee_code->frame_size > stack_slots)
         TRAP(CALL_STACK_EXHAUSTED);
-    frames[depth] = (call_frame){callee_code, callee_instance, return_pc, callee_fp};
+    frames[depth] = (call_frame){callee_code, callee_instance, return_pc, callee_fp, NULL};
     store->depth = depth + 1;
     fp = callee_fp;
     code = callee_code;

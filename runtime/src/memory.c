@@ -13,6 +13,7 @@
  * 2^48 pages of memory64 are 2^64 bytes, one more than uint64_t holds).
  */
 #include "allocator.h"
+#include "planted.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,7 @@ static bool memory_move(wafer_memory *memory, size_t accessible) {
     }
     moved.dirty = true;
     memcpy(moved.base, memory->slot->base, memory->slot->accessible);
+    if (PLANTED("wast") && memory->slot->accessible) moved.base[0] ^= 1; /* first byte flips */
     memory_slot_unreserve(memory->slot);
     *memory->slot = moved;
     return true;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "planted.h"
 #include "sys.h"
 
 #define NO_SLOT UINT32_MAX
@@ -204,6 +205,7 @@ static wafer_error *pool_memory_new(instance_allocator *a, instance_allocation *
                                     memory_image *image, wafer_memory **out) {
     pool *p = pool_of(a);
     memory_index x = memory_index_of_defined(module, d);
+    if (PLANTED("multi_memory_pool")) x.i = d.i; /* planted: the defined index taken as full */
     return memory_create_in_slot(a->config, &module->memories[x.i],
                                  pool_memory_slot(p, alloc->slot, d), p->limits.max_memory_pages,
                                  image, out);

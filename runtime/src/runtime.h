@@ -18,6 +18,10 @@ typedef struct call_frame {
     wafer_instance *instance;
     const uint32_t *return_pc; /* in the caller's code, after the CALL */
     uint64_t *fp;              /* this frame's slot 0 */
+    /* The safepoint the frame is stopped at while anything else runs: the call it made, or the
+     * instruction inserting into the activation table. Its stack map tells a collection which
+     * slots hold externrefs (code.h). */
+    const uint32_t *safepoint;
 } call_frame;
 
 /* stack_cache.c: value stacks and frame arrays of deleted stores, for the engine's next stores. */
@@ -47,11 +51,25 @@ void stack_cache_give(wafer_engine *engine, uint64_t *stack, call_frame *frames)
 /* Frees every spare stack (engine deletion). */
 void stack_cache_free(wafer_engine *engine);
 
+/* extern_ref.c: a host object wasm can hold (DESIGN.md invariant 7). Counted references keep it
+ * alive: the host's, tables' and globals' (each element or global holding it counts one), and the
+ * activation tables' (for references in wasm frames, which count nothing themselves). */
 struct wafer_externref {
+    uint64_t refcount; /* atomic: stores on several threads may share a reference */
     void *data;
     void (*finalize)(void *);
-    struct wafer_externref *next_in_store;
 };
+
+/* The references that entered wasm frames (extern_ref.c), per store: a bump chunk taking each
+ * insertion, and the precise set the last collection found live in frames. Each entry of either
+ * holds one count. Nothing is allocated until the first insertion. */
+typedef struct activation_table {
+    wafer_externref **chunk;
+    uint32_t chunk_len, chunk_cap;
+    wafer_externref **live; /* sorted, distinct */
+    uint32_t live_len, live_cap;
+    uint64_t collections;
+} activation_table;
 
 struct wafer_func {
     const wafer_functype *type;
@@ -122,11 +140,15 @@ typedef struct func_objects {
     uint32_t count;
 } func_objects;
 
-/* An element segment as the instance sees it: evaluated references, or none once dropped. */
+/* An element segment as the instance sees it: evaluated references, or none once dropped. An
+ * externref segment counts its references (global.get of an imported global can put one there). */
 typedef struct instance_elem {
     uint32_t count;
+    bool externrefs;
     void **refs;
 } instance_elem;
+/* instance.c: elem.drop, giving back an externref segment's counts. */
+void instance_elem_drop(instance_elem *elem);
 
 /* What the engine's allocator keeps per instance (allocator.h). */
 struct instance_allocation {
@@ -177,7 +199,7 @@ struct wafer_store {
     wafer_memory *memories;
     wafer_table *tables;
     wafer_global *globals;
-    wafer_externref *externrefs;
+    activation_table activations;
 };
 
 struct wafer_caller {
@@ -221,6 +243,31 @@ wafer_error *instance_match_imports(const wafer_module *module, const wafer_exte
                                     size_t nimports);
 wafer_error *instance_new_matched(wafer_store *store, wafer_module *module,
                                   const wafer_extern *imports, wafer_instance **out);
+
+/* extern_ref.c */
+/* Counts: +1 (NULL allowed, nothing done) and -1, running the finalizer at zero. */
+void externref_retain(wafer_externref *ref);
+void externref_release(wafer_externref *ref);
+/* A reference held by a table or global (which keep it alive) enters a wasm frame: it goes into
+ * the activation table, collecting first if the chunk is full. The running frame's safepoint
+ * must be set. */
+void activation_enter(wafer_store *store, wafer_externref *ref);
+/* Room for n insertions that must not collect in between (the references are not in any frame
+ * yet): collects now if needed, then grows the chunk if that freed too little. False when memory
+ * runs out. */
+bool activation_reserve(wafer_store *store, uint32_t n);
+/* Inserts a reference whose count the caller hands over (after activation_reserve). */
+void activation_insert_owned(wafer_store *store, wafer_externref *ref);
+/* Collects: keeps what the frames' stack maps show live, releases the rest. */
+void activation_collect(wafer_store *store);
+/* Releases everything (store deletion). */
+void activation_free(wafer_store *store);
+
+/* global.c: an externref global's count of its value (other globals: nothing), and setting a
+ * global's bits with the counts kept. */
+void global_value_retain(wafer_global *global);
+void global_value_release(wafer_global *global);
+void global_set_bits(wafer_global *global, uint64_t bits);
 
 /* memory.c */
 /* Makes a memory of type->limits.min pages, zeroed, not linked into the store's list: the caller
@@ -269,5 +316,17 @@ static inline void table_ref_set(wafer_table *table, uint32_t i, void *ref) {
     table->elems[i] = table_ref_tagged(ref);
     table_written(table, i + 1);
 }
+/* Stores a reference at i (< size), keeping an externref table's counts: the table takes a count
+ * of the new reference and gives back the old one's. Every store of a reference into a table that
+ * may be an externref table goes through here. */
+void table_put_extern(wafer_table *table, uint32_t i, void *ref);
+static inline void table_put(wafer_table *table, uint32_t i, void *ref) {
+    if (table->type.elem == WAFER_EXTERNREF)
+        table_put_extern(table, i, ref);
+    else
+        table_ref_set(table, i, ref);
+}
+/* table.copy of n elements (in bounds) between externref tables, counts kept. */
+void table_copy_extern(wafer_table *dst, uint32_t d, wafer_table *src, uint32_t s, uint32_t n);
 
 #endif

@@ -39,13 +39,10 @@ void wafer_store_delete(wafer_store *store) {
     }
     for (wafer_global *g = store->globals, *next; g; g = next) {
         next = g->next_in_store;
+        global_value_release(g);
         free(g);
     }
-    for (wafer_externref *r = store->externrefs, *next; r; r = next) {
-        next = r->next_in_store;
-        if (r->finalize) r->finalize(r->data);
-        free(r);
-    }
+    activation_free(store);
     stack_cache_give(store->engine, store->stack, store->frames);
     free(store);
 }
@@ -59,14 +56,4 @@ void wafer_store_set_epoch_deadline(wafer_store *store, uint64_t ticks) {
     store->epoch_deadline = ticks > UINT64_MAX - epoch ? UINT64_MAX : epoch + ticks;
 }
 
-wafer_externref *wafer_externref_new(wafer_store *store, void *data, void (*finalize)(void *)) {
-    wafer_externref *ref = malloc(sizeof *ref);
-    if (!ref) return NULL;
-    ref->data = data;
-    ref->finalize = finalize;
-    ref->next_in_store = store->externrefs;
-    store->externrefs = ref;
-    return ref;
-}
 
-void *wafer_externref_data(const wafer_externref *ref) { return ref->data; }

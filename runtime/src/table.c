@@ -1,4 +1,5 @@
-/* Tables: arrays of tagged references, initialised lazily (runtime.h, DESIGN.md invariant 6). */
+/* Tables: arrays of tagged references, initialised lazily (runtime.h, DESIGN.md invariant 6).
+ * An externref table counts each reference its elements hold (extern_ref.c). */
 #include "runtime.h"
 #include "sys.h"
 
@@ -36,12 +37,15 @@ wafer_error *table_create(wafer_store *store, const wafer_tabletype *type, void 
             return error_new(WAFER_ERROR_RESOURCE, "could not allocate a table of %u elements",
                              size);
         }
-        if (init)
-            for (uint32_t i = 0; i < size; i++) table_ref_set(table, i, init);
     }
     table->size = size;
     table->max = max;
     table->type = *type;
+    if (init)
+        for (uint32_t i = 0; i < size; i++) {
+            if (type->elem == WAFER_EXTERNREF) externref_retain(init);
+            table_ref_set(table, i, init);
+        }
     *out = table;
     return NULL;
 }
@@ -52,6 +56,23 @@ uintptr_t table_elem_resolve(wafer_table *table, uint32_t i) {
         ref = instance_func(table->lazy_instance, table->lazy_funcs[i] - 1);
     table_ref_set(table, i, ref);
     return (uintptr_t)table->elems[i];
+}
+
+void table_put_extern(wafer_table *table, uint32_t i, void *ref) {
+    void *old = table_ref_get(table, i);
+    externref_retain(ref);
+    table_ref_set(table, i, ref);
+    externref_release(old);
+}
+
+/* Element by element in memmove's order, so an overlapping copy reads each source element
+ * before it is overwritten. */
+void table_copy_extern(wafer_table *dst, uint32_t d, wafer_table *src, uint32_t s, uint32_t n) {
+    if (dst != src || d <= s) {
+        for (uint32_t k = 0; k < n; k++) table_put_extern(dst, d + k, table_ref_get(src, s + k));
+    } else {
+        for (uint32_t k = n; k-- > 0;) table_put_extern(dst, d + k, table_ref_get(src, s + k));
+    }
 }
 
 void table_resolve_range(wafer_table *table, uint32_t start, uint32_t n) {
@@ -71,7 +92,11 @@ uint64_t table_grow(wafer_table *table, uint64_t delta, void *init) {
         if (!elems) return UINT64_MAX;
         table->elems = elems;
     }
-    for (uint32_t i = old; i < size; i++) table_ref_set(table, i, init);
+    /* new elements hold nothing yet: each takes a count of init, none is given back */
+    for (uint32_t i = old; i < size; i++) {
+        if (table->type.elem == WAFER_EXTERNREF) externref_retain(init);
+        table_ref_set(table, i, init);
+    }
     table->size = size;
     return old;
 }
@@ -96,6 +121,8 @@ static void table_slot_reset(wafer_table *table) {
 }
 
 void table_destroy(wafer_table *table) {
+    if (table->type.elem == WAFER_EXTERNREF)
+        for (uint32_t i = 0; i < table->size; i++) externref_release(table_ref_get(table, i));
     if (table->pooled)
         table_slot_reset(table);
     else
@@ -161,6 +188,7 @@ uint64_t wafer_table_size(const wafer_table *table) { return table->size; }
 wafer_error *wafer_table_get(wafer_table *table, uint64_t index, wafer_value *out) {
     if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
     *out = value_from_slot(table->type.elem, (uint64_t)(uintptr_t)table_ref_get(table, index));
+    if (out->type == WAFER_EXTERNREF) externref_retain(out->of.externref); /* the caller's */
     return NULL;
 }
 
@@ -168,7 +196,7 @@ wafer_error *wafer_table_set(wafer_table *table, uint64_t index, wafer_value val
     if (value.type != table->type.elem)
         return error_new(WAFER_ERROR_USAGE, "value does not match the table's element type");
     if (index >= table->size) return error_trap(WAFER_TRAP_TABLE_OUT_OF_BOUNDS);
-    table_ref_set(table, (uint32_t)index, ref_of(value));
+    table_put(table, (uint32_t)index, ref_of(value));
     return NULL;
 }
 

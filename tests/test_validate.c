@@ -236,7 +236,9 @@ static void expect_listing_with(wafer_engine *engine, const bin *m, const char *
 
 /* ---- Compilation -------------------------------------------------------------------------- */
 
-/* Operands live at slot num_locals + depth; results go to slots 0.. before RETURN. */
+/* Operands live at slot num_locals + depth, except that local.get copies nothing: the operand
+ * reads the local's slot until something needs it in its own; results go to slots 0.. before
+ * RETURN. */
 static void test_compile_add_of_two_locals(void **state) {
     (void)state;
     bin m;
@@ -244,11 +246,9 @@ static void test_compile_add_of_two_locals(void **state) {
     wafer_engine *engine = engine_with(0, NULL);
     build(&m, 0, "ii", "i", "", BYTES(0x20, 0x00, 0x20, 0x01, 0x6A, 0x0B));
     expect_listing_with(engine, &m,
-                        "0: COPY 2 0\n"
-                        "3: COPY 3 1\n"
-                        "6: I32_ADD 2 2 3\n"
-                        "10: COPY 0 2\n"
-                        "13: RETURN\n",
+                        "0: I32_ADD 2 0 1\n"
+                        "4: COPY 0 2\n"
+                        "7: RETURN\n",
                         &info);
     assert_int_equal(info.num_params, 2);
     assert_int_equal(info.num_locals, 2);
@@ -260,13 +260,12 @@ static void test_compile_add_of_two_locals(void **state) {
 
 static void test_compile_constants_and_locals(void **state) {
     (void)state;
-    /* (local i64 f64) i64.const -2  local.set 0  f64.const 1.0  local.tee 1  drop */
+    /* (local i64 f64) i64.const -2  local.set 0  f64.const 1.0  local.tee 1  drop: a value
+     * computed just before local.set or local.tee is computed into the local itself */
     EXPECT_CODE(0, "", "", "IF",
-                "0: CONST64 2 4294967294 4294967295\n"
-                "4: COPY 0 2\n"
-                "7: CONST64 2 0 1072693248\n"
-                "11: COPY 1 2\n"
-                "14: RETURN\n",
+                "0: CONST64 0 4294967294 4294967295\n"
+                "4: CONST64 1 0 1072693248\n"
+                "8: RETURN\n",
                 0x42, 0x7E, 0x21, 0x00, 0x44, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0x22, 0x01, 0x1A,
                 0x0B);
     /* f32.const, reinterpret (nothing), i32.const; ref.null is a zero CONST64 */
@@ -484,21 +483,42 @@ static void test_compile_bulk_and_tables(void **state) {
 static void test_compile_numeric_and_select(void **state) {
     (void)state;
     EXPECT_CODE(0, "iI", "I", "",
-                "0: COPY 2 0\n"
-                "3: I64_EXTEND_I32_U 2 2\n"
-                "6: COPY 3 1\n"
-                "9: COPY 4 0\n"
-                "12: SELECT 2 2 3 4\n"
-                "17: I64_EXTEND32_S 2 2\n"
-                "20: COPY 0 2\n"
-                "23: RETURN\n",
+                "0: I64_EXTEND_I32_U 2 0\n"
+                "3: SELECT 2 2 1 0\n"
+                "8: I64_EXTEND32_S 2 2\n"
+                "11: COPY 0 2\n"
+                "14: RETURN\n",
                 0x20, 0x00, 0xAD, 0x20, 0x01, 0x20, 0x00, 0x1B, 0xC4, 0x0B);
     EXPECT_CODE(0, "F", "i", "",
-                "0: COPY 1 0\n"
-                "3: I32_TRUNC_SAT_F64_U 1 1\n"
-                "6: COPY 0 1\n"
-                "9: RETURN\n",
+                "0: I32_TRUNC_SAT_F64_U 1 0\n"
+                "3: COPY 0 1\n"
+                "6: RETURN\n",
                 0x20, 0x00, 0xFC, 0x03, 0x0B);
+}
+
+/* local.set of a local that operands still read: they get copies of the old value first, and
+ * then the new value cannot be computed into the local directly. (param i32) (result i32):
+ * local.get 0  local.get 0  i32.const 1  i32.add  local.set 0  local.get 0  i32.add: 2x + 1. */
+static void test_compile_deferred_locals(void **state) {
+    (void)state;
+    EXPECT_CODE(0, "i", "i", "",
+                "0: CONST32 3 1\n"
+                "3: I32_ADD 2 0 3\n"
+                "7: COPY 1 0\n"
+                "10: COPY 0 2\n"
+                "13: I32_ADD 1 1 0\n"
+                "17: COPY 0 1\n"
+                "20: RETURN\n",
+                0x20, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6A, 0x21, 0x00, 0x20, 0x00, 0x6A, 0x0B);
+    /* a call copies deferred operands to their slots first: its arguments must be there */
+    EXPECT_CODE(0, "i", "i", "",
+                "0: COPY 1 0\n"
+                "3: COPY 2 0\n"
+                "6: CALL 0 2\n"
+                "9: I32_ADD 1 1 2\n"
+                "13: COPY 0 1\n"
+                "16: RETURN\n",
+                0x20, 0x00, 0x20, 0x00, 0x10, 0x00, 0x6A, 0x0B);
 }
 
 /* ---- Body validation ---------------------------------------------------------------------- */
@@ -797,6 +817,7 @@ int main(void) {
         cmocka_unit_test(test_compile_memory_access),
         cmocka_unit_test(test_compile_bulk_and_tables),
         cmocka_unit_test(test_compile_numeric_and_select),
+        cmocka_unit_test(test_compile_deferred_locals),
         cmocka_unit_test(test_invalid_bodies),
         cmocka_unit_test(test_polymorphic_stack),
         cmocka_unit_test(test_global_set_immutable),

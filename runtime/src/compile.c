@@ -472,6 +472,14 @@ typedef struct compiler {
 
     vtype *vals;
     uint32_t nvals, vals_cap;
+    /* Where each operand is: NONE for its own slot (slot(c, depth)), or the local whose value it
+     * is, for a local.get not copied yet (see "Deferred operands"). */
+    uint32_t *locs;
+    uint32_t locs_cap;
+    uint32_t ndeferred; /* operands with a local as location */
+    /* The last instruction emitted wrote one operand's slot and nothing else: its destination
+     * cell, the operand's depth, and c->len right after it, so local.set can retarget it. */
+    uint32_t fwd_cell, fwd_depth, fwd_len;
     uint32_t *ref_depths; /* depths of the externref operands, ascending (for stack maps) */
     uint32_t nrefs, refs_cap;
     ctrl *ctrls;
@@ -683,8 +691,10 @@ static bool push(compiler *c, vtype t) {
     if (c->nvals >= c->budget)
         return fail(c, WAFER_ERROR_LIMIT, "operand stack deeper than %llu values",
                     (unsigned long long)c->budget);
-    if (!RESERVE(c, c->vals, c->vals_cap, (uint64_t)c->nvals + 1))
+    if (!RESERVE(c, c->vals, c->vals_cap, (uint64_t)c->nvals + 1) ||
+        !RESERVE(c, c->locs, c->locs_cap, (uint64_t)c->nvals + 1))
         return false;
+    c->locs[c->nvals] = NONE;
     if (is_collected(t)) {
         if (!RESERVE(c, c->ref_depths, c->refs_cap, (uint64_t)c->nrefs + 1))
             return false;
@@ -704,6 +714,7 @@ static bool pop_any(compiler *c, vtype *out) {
     }
     *out = c->vals[--c->nvals];
     if (is_collected(*out)) c->nrefs--;
+    if (c->locs[c->nvals] != NONE) c->ndeferred--;
     return true;
 }
 
@@ -752,9 +763,47 @@ static bool peek_vals(compiler *c, const wafer_valtype *types, uint32_t n) {
 /* The rest of the block cannot run: drop to the frame's height, and let pops make up values. */
 static void set_unreachable(compiler *c) {
     ctrl *f = top(c);
+    for (uint32_t d = f->height; d < c->nvals; d++)
+        if (c->locs[d] != NONE) c->ndeferred--;
     c->nvals = f->height;
     while (c->nrefs > 0 && c->ref_depths[c->nrefs - 1] >= c->nvals) c->nrefs--;
     f->unreachable = true;
+}
+
+/* ---- Deferred operands ---------------------------------------------------------------------
+ * local.get emits nothing: the operand it pushes reads the local's slot directly until something
+ * could change the local or needs the value in the operand's own slot. Deferral lives only within
+ * straight-line code: every control instruction, call and safepoint first copies deferred
+ * operands to their slots (materialize), so block boundaries, branches, calls and stack maps see
+ * the plain layout. local.set and local.tee of a local copy the operands that read it first. */
+
+/* The slot an operand's value is read from. */
+static uint32_t src(const compiler *c, uint32_t depth) {
+    if (depth < c->nvals && c->locs[depth] != NONE) return c->locs[depth];
+    return slot(c, depth);
+}
+
+/* Copies deferred operands at or above the current block's height, all of them or only those
+ * reading local x (x != NONE), into their own slots. */
+static bool materialize(compiler *c, uint32_t x) {
+    if (c->ndeferred == 0) return true;
+    for (uint32_t d = top(c)->height; d < c->nvals; d++) {
+        uint32_t l = c->locs[d];
+        if (l == NONE || (x != NONE && l != x)) continue;
+        if (live(c) && !EMIT(c, OP_COPY, slot(c, d), l)) return false;
+        c->locs[d] = NONE;
+        c->ndeferred--;
+    }
+    return true;
+}
+
+static bool materialize_all(compiler *c) { return materialize(c, NONE); }
+
+/* Notes that the instruction just emitted wrote only the top operand, through cell `cell`. */
+static void note_result(compiler *c, uint32_t cell) {
+    c->fwd_cell = cell;
+    c->fwd_depth = c->nvals - 1;
+    c->fwd_len = c->len;
 }
 
 static bool push_ctrl(compiler *c, uint8_t kind, const wafer_valtype *params, uint32_t nparams,
@@ -1040,6 +1089,7 @@ static bool compile_select(compiler *c, bool typed) {
         t = (vtype)vt;
     }
     uint32_t h = c->nvals;
+    uint32_t a = src(c, h - 3), b = src(c, h - 2), cond = src(c, h - 1);
     if (!pop(c, WAFER_I32)) return false;
     if (typed) {
         if (!pop(c, t) || !pop(c, t)) return false;
@@ -1051,10 +1101,10 @@ static bool compile_select(compiler *c, bool typed) {
         if (t1 != t2 && t1 != VT_UNKNOWN && t2 != VT_UNKNOWN) return type_mismatch(c, t1, t2);
         t = t1 == VT_UNKNOWN ? t2 : t1;
     }
-    if (live(c) &&
-        !EMIT(c, OP_SELECT, slot(c, h - 3), slot(c, h - 3), slot(c, h - 2), slot(c, h - 1)))
-        return false;
-    return push(c, t);
+    if (live(c) && !EMIT(c, OP_SELECT, slot(c, h - 3), a, b, cond)) return false;
+    if (!push(c, t)) return false;
+    if (live(c)) note_result(c, c->len - 4);
+    return true;
 }
 
 static bool compile_local(compiler *c, uint8_t op) {
@@ -1062,19 +1112,35 @@ static bool compile_local(compiler *c, uint8_t op) {
     if (!read_index(c, &x)) return false;
     if (x >= c->num_locals) return INVALID(c, "unknown local %u", x);
     vtype t = c->local_types[x];
-    uint32_t h = c->nvals;
-    switch (op) {
-    case WASM_LOCAL_GET:
-        if (live(c) && !EMIT(c, OP_COPY, slot(c, h), x)) return false;
-        return push(c, t);
-    case WASM_LOCAL_SET:
-        if (!pop(c, t)) return false;
-        return !live(c) || EMIT(c, OP_COPY, x, slot(c, h - 1));
-    default: /* tee */
-        if (!pop(c, t)) return false;
-        if (live(c) && !EMIT(c, OP_COPY, x, slot(c, h - 1))) return false;
-        return push(c, t);
+    if (op == WASM_LOCAL_GET) {
+        if (!push(c, t)) return false;
+        if (live(c)) { /* deferred: read from the local until something needs a copy */
+            c->locs[c->nvals - 1] = x;
+            c->ndeferred++;
+        }
+        return true;
     }
+    /* set and tee: operands still reading the local's old value get their copies first */
+    if (!materialize(c, x)) return false;
+    uint32_t h = c->nvals;
+    uint32_t from = src(c, h - 1);
+    /* the value was just computed into its own slot: compute it into the local instead */
+    bool retarget = live(c) && h > top(c)->height && c->fwd_len == c->len &&
+                    c->fwd_depth == h - 1 && c->locs[h - 1] == NONE;
+    if (!pop(c, t)) return false;
+    if (live(c)) {
+        if (retarget)
+            c->code[c->fwd_cell] = x;
+        else if (!EMIT(c, OP_COPY, x, from))
+            return false;
+    }
+    if (op == WASM_LOCAL_SET) return true;
+    if (!push(c, t)) return false; /* tee: the value stays, read from the local */
+    if (live(c)) {
+        c->locs[c->nvals - 1] = x;
+        c->ndeferred++;
+    }
+    return true;
 }
 
 static bool compile_global(compiler *c, uint8_t op) {
@@ -1085,14 +1151,17 @@ static bool compile_global(compiler *c, uint8_t op) {
     uint32_t h = c->nvals;
     bool counted = g->type == WAFER_EXTERNREF;
     if (op == WASM_GLOBAL_GET) {
-        if (live(c) && counted && !record_stack_map(c)) return false;
+        if (live(c) && counted && (!materialize_all(c) || !record_stack_map(c))) return false;
         if (live(c) && !EMIT(c, counted ? OP_GLOBAL_GET_EXTERN : OP_GLOBAL_GET, slot(c, h), x))
             return false;
-        return push(c, (vtype)g->type);
+        if (!push(c, (vtype)g->type)) return false;
+        if (live(c) && !counted) note_result(c, c->len - 2);
+        return true;
     }
     if (!g->is_mutable) return INVALID(c, "global is immutable: global %u", x);
+    uint32_t from = src(c, h - 1);
     if (!pop(c, (vtype)g->type)) return false;
-    return !live(c) || EMIT(c, counted ? OP_GLOBAL_SET_EXTERN : OP_GLOBAL_SET, x, slot(c, h - 1));
+    return !live(c) || EMIT(c, counted ? OP_GLOBAL_SET_EXTERN : OP_GLOBAL_SET, x, from);
 }
 
 static const wafer_tabletype *table_at(compiler *c, uint32_t x) {
@@ -1117,16 +1186,19 @@ static bool compile_table_access(compiler *c, uint8_t op) {
     if (!t) return false;
     uint32_t h = c->nvals;
     if (op == WASM_TABLE_GET) {
-        if (!pop(c, WAFER_I32)) return false;
         bool counted = t->elem == WAFER_EXTERNREF;
+        if (live(c) && counted && !materialize_all(c)) return false;
+        uint32_t index = src(c, h - 1);
+        if (!pop(c, WAFER_I32)) return false;
         if (live(c) && counted && !record_stack_map(c)) return false;
         if (live(c) && !EMIT(c, counted ? OP_TABLE_GET_EXTERN : OP_TABLE_GET, slot(c, h - 1), x,
-                             slot(c, h - 1)))
+                             index))
             return false;
         return push(c, (vtype)t->elem);
     }
+    uint32_t index = src(c, h - 2), value = src(c, h - 1);
     if (!pop(c, (vtype)t->elem) || !pop(c, WAFER_I32)) return false;
-    return !live(c) || EMIT(c, OP_TABLE_SET, x, slot(c, h - 2), slot(c, h - 1));
+    return !live(c) || EMIT(c, OP_TABLE_SET, x, index, value);
 }
 
 /* Loads and stores (spec 3.3.7): natural alignment in log2 bytes, the value type, the op. */
@@ -1168,19 +1240,21 @@ static bool compile_memory_access(compiler *c, uint8_t op) {
         return INVALID(c, "offset out of range: %llu for a 32-bit memory",
                        (unsigned long long)a.offset);
     uint32_t h = c->nvals;
+    /* loads: d a mem; stores: a b mem (address, value) */
+    uint32_t first = acc->store ? src(c, h - 2) : slot(c, h - 1);
+    uint32_t second = src(c, h - 1);
     if (acc->store) {
         if (!pop(c, acc->type) || !pop(c, index_type(mt))) return false;
     } else {
         if (!pop(c, index_type(mt)) || !push(c, acc->type)) return false;
     }
     if (!live(c)) return true;
-    /* loads: d a mem; stores: a b mem, where the address is the lower of the two slots */
-    uint32_t first = acc->store ? slot(c, h - 2) : slot(c, h - 1);
-    uint32_t second = slot(c, h - 1);
-    if (mt->is64)
-        return EMIT(c, acc->op - OP_LOAD8_U + OP_LOAD8_U_M64, first, second, a.memory,
-                    (uint32_t)a.offset, (uint32_t)(a.offset >> 32));
-    return EMIT(c, acc->op, first, second, a.memory, (uint32_t)a.offset);
+    uint32_t at = c->len + 1;
+    bool ok = mt->is64 ? EMIT(c, acc->op - OP_LOAD8_U + OP_LOAD8_U_M64, first, second, a.memory,
+                              (uint32_t)a.offset, (uint32_t)(a.offset >> 32))
+                       : EMIT(c, acc->op, first, second, a.memory, (uint32_t)a.offset);
+    if (ok && !acc->store) note_result(c, at);
+    return ok;
 }
 
 static bool compile_memory_size_grow(compiler *c, uint8_t op) {
@@ -1193,8 +1267,9 @@ static bool compile_memory_size_grow(compiler *c, uint8_t op) {
         if (live(c) && !EMIT(c, OP_MEMORY_SIZE, slot(c, h), x)) return false;
         return push(c, index_type(mt));
     }
+    uint32_t delta = src(c, h - 1);
     if (!pop(c, index_type(mt))) return false;
-    if (live(c) && !EMIT(c, OP_MEMORY_GROW, slot(c, h - 1), x, slot(c, h - 1))) return false;
+    if (live(c) && !EMIT(c, OP_MEMORY_GROW, slot(c, h - 1), x, delta)) return false;
     return push(c, index_type(mt));
 }
 
@@ -1242,11 +1317,24 @@ static numeric_sig numeric_signature(uint8_t op) {
  * slot holds bits, so the value is already what the other type reads). */
 static bool compile_numeric(compiler *c, numeric_sig sig, code_op op) {
     uint32_t h = c->nvals;
-    if (sig.in2 != VT_UNKNOWN && !pop(c, sig.in2)) return false;
+    bool binary = sig.in2 != VT_UNKNOWN;
+    uint32_t a = src(c, binary ? h - 2 : h - 1), b = src(c, h - 1);
+    /* a reinterpretation leaves the bits where they are, deferred or not */
+    uint32_t kept = !binary && h > top(c)->height ? c->locs[h - 1] : NONE;
+    if (binary && !pop(c, sig.in2)) return false;
     if (!pop(c, sig.in1) || !push(c, sig.out)) return false;
-    if (!live(c) || op == CODE_OP_COUNT) return true;
-    if (sig.in2 != VT_UNKNOWN) return EMIT(c, op, slot(c, h - 2), slot(c, h - 2), slot(c, h - 1));
-    return EMIT(c, op, slot(c, h - 1), slot(c, h - 1));
+    if (!live(c)) return true;
+    if (op == CODE_OP_COUNT) {
+        if (kept != NONE) {
+            c->locs[c->nvals - 1] = kept;
+            c->ndeferred++;
+        }
+        return true;
+    }
+    uint32_t d = slot(c, c->nvals - 1);
+    if (!(binary ? EMIT(c, op, d, a, b) : EMIT(c, op, d, a))) return false;
+    note_result(c, c->len - (binary ? 3 : 2));
+    return true;
 }
 
 static bool compile_plain_numeric(compiler *c, uint8_t op) {
@@ -1288,8 +1376,11 @@ static bool compile_const(compiler *c, uint8_t op) {
     static const vtype types[] = {WAFER_I32, WAFER_I64, WAFER_F32, WAFER_F64};
     if (!push(c, types[op - WASM_I32_CONST])) return false;
     if (!live(c)) return true;
-    if (wide) return EMIT(c, OP_CONST64, d, (uint32_t)bits, (uint32_t)(bits >> 32));
-    return EMIT(c, OP_CONST32, d, (uint32_t)bits);
+    if (!(wide ? EMIT(c, OP_CONST64, d, (uint32_t)bits, (uint32_t)(bits >> 32))
+               : EMIT(c, OP_CONST32, d, (uint32_t)bits)))
+        return false;
+    note_result(c, c->len - (wide ? 3 : 2));
+    return true;
 }
 
 static bool compile_ref(compiler *c, uint8_t op) {
@@ -1303,10 +1394,11 @@ static bool compile_ref(compiler *c, uint8_t op) {
     }
     case WASM_REF_IS_NULL: {
         vtype t = VT_UNKNOWN;
+        uint32_t ref = src(c, h - 1);
         if (!pop_any(c, &t)) return false;
         if (t != VT_UNKNOWN && !is_reftype(t))
             return INVALID(c, "type mismatch: ref.is_null on %s", vtype_name(t));
-        if (live(c) && !EMIT(c, OP_REF_IS_NULL, slot(c, h - 1), slot(c, h - 1))) return false;
+        if (live(c) && !EMIT(c, OP_REF_IS_NULL, slot(c, h - 1), ref)) return false;
         return push(c, WAFER_I32);
     }
     default: { /* ref.func */
@@ -1355,7 +1447,7 @@ static bool compile_prefixed(compiler *c) {
         return compile_numeric(c, (numeric_sig){trunc_sat_types[sub][0], 0, trunc_sat_types[sub][1]},
                                (code_op)(OP_I32_TRUNC_SAT_F32_S + sub));
     uint32_t h = c->nvals;
-    uint32_t a = slot(c, h - 3), b = slot(c, h - 2), n = slot(c, h - 1);
+    uint32_t a = src(c, h - 3), b = src(c, h - 2), n = src(c, h - 1);
     const vtype i32 = WAFER_I32;
     const wafer_memorytype *m0, *m1;
     const wafer_tabletype *t0, *t1;
@@ -1400,7 +1492,7 @@ static bool compile_prefixed(compiler *c) {
         if (!(t0 = table_at(c, imm[0])) || !pop(c, i32) || !pop(c, (vtype)t0->elem) ||
             !push(c, i32))
             return false;
-        return !live(c) || EMIT(c, OP_TABLE_GROW, b, imm[0], b, n);
+        return !live(c) || EMIT(c, OP_TABLE_GROW, slot(c, h - 2), imm[0], b, n);
     case FC_TABLE_SIZE:
         if (!table_at(c, imm[0])) return false;
         if (live(c) && !EMIT(c, OP_TABLE_SIZE, slot(c, h), imm[0])) return false;
@@ -1435,8 +1527,14 @@ static bool compile_instruction(compiler *c, bool *function_done) {
     c->instr_offset = reader_offset(&c->in.r);
     if (!reader_u8(&c->in.r, &op)) return read_failed(c);
     if (c->metered && live(c) && !meter(c)) return false;
+    if ((ends_basic_block(op) || op == WASM_CALL || op == WASM_CALL_INDIRECT) &&
+        !materialize_all(c))
+        return false;
     if (!compile_opcode(c, op, function_done)) return false;
-    if (ends_basic_block(op)) c->fuel_pc = NONE;
+    if (ends_basic_block(op)) {
+        c->fuel_pc = NONE;
+        c->fwd_len = NONE; /* a label may follow: other paths reach the next pc too */
+    }
     return true;
 }
 
@@ -1518,6 +1616,7 @@ static void compiler_free(compiler *c) {
     free(c->local_types);
     free(c->ref_locals);
     free(c->vals);
+    free(c->locs);
     free(c->ref_depths);
     free(c->ctrls);
     free(c->code);
@@ -1557,6 +1656,7 @@ wafer_error *body_compile(const wafer_module *m, uint32_t defined_index, code_fu
         .budget = code_budget(body->code_len),
         .metered = out != NULL && wafer_engine_config(m->engine)->consume_fuel,
         .fuel_pc = NONE,
+        .fwd_len = NONE,
     };
     if (c.budget > UINT32_MAX / 2) c.budget = UINT32_MAX / 2;
     if (!compile_function(&c, body)) {

@@ -121,7 +121,8 @@ static const corruption corruptions[] = {
     /* slots */
     {OP_COPY, -1, 0, false, 0, FRAME, "outside the frame"},
     {OP_COPY, -1, 0, false, 1, FRAME, "outside the frame"},
-    {OP_I32_SUB, -1, 0, false, 2, FRAME, "outside the frame"},
+    {OP_I32_ADD, -1, 0, false, 2, FRAME, "outside the frame"},
+    {OP_I32_SUB_K, -1, 0, false, 0, FRAME, "outside the frame"},
     {OP_CALL, 0, 1, false, 1, FRAME, "past the frame"},
     {OP_CALL_INDIRECT, -1, 0, false, 3, FRAME, "past the frame"},
     {OP_BR_TABLE, -1, 0, false, 0, FRAME, "outside the frame"},
@@ -160,7 +161,8 @@ static const corruption corruptions[] = {
     {OP_STORE32, -1, 0, false, 2, 1, "is 64-bit"},
     {OP_LOAD64_M64, -1, 0, false, 2, 0, "is 32-bit"},
     /* slot kinds: numbers, references, and slots nothing was written to */
-    {OP_I32_SUB, -1, 0, false, 1, 1, "does not hold a number"},        /* the externref param */
+    {OP_I32_ADD, -1, 0, false, 1, 1, "does not hold a number"},        /* the externref param */
+    {OP_I32_SUB_K, -1, 0, false, 1, 1, "does not hold a number"},
     {OP_TABLE_SET, -1, 0, false, 2, 0, "does not hold an externref"},  /* the i32 param */
     {OP_TABLE_GROW, -1, 0, false, 2, 0, "does not hold an externref"},
     {OP_TABLE_FILL, -1, 0, false, 2, 0, "does not hold an externref"},

@@ -502,13 +502,12 @@ static void test_compile_numeric_and_select(void **state) {
 static void test_compile_deferred_locals(void **state) {
     (void)state;
     EXPECT_CODE(0, "i", "i", "",
-                "0: CONST32 3 1\n"
-                "3: I32_ADD 2 0 3\n"
-                "7: COPY 1 0\n"
-                "10: COPY 0 2\n"
-                "13: I32_ADD 1 1 0\n"
-                "17: COPY 0 1\n"
-                "20: RETURN\n",
+                "0: I32_ADD_K 2 0 1\n"
+                "4: COPY 1 0\n"
+                "7: COPY 0 2\n"
+                "10: I32_ADD 1 1 0\n"
+                "14: COPY 0 1\n"
+                "17: RETURN\n",
                 0x20, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6A, 0x21, 0x00, 0x20, 0x00, 0x6A, 0x0B);
     /* a call copies deferred operands to their slots first: its arguments must be there */
     EXPECT_CODE(0, "i", "i", "",
@@ -519,6 +518,33 @@ static void test_compile_deferred_locals(void **state) {
                 "13: COPY 0 1\n"
                 "16: RETURN\n",
                 0x20, 0x00, 0x20, 0x00, 0x10, 0x00, 0x6A, 0x0B);
+}
+
+/* Constants are written only where needed: as the k cell of an i32 operator (on either side of
+ * a commutative one), straight into a local, or into their own slot for anything else. */
+static void test_compile_constant_operands(void **state) {
+    (void)state;
+    /* (param i32) (result i32): i32.const 7  local.get 0  i32.add  i32.const 3  i32.shl
+     * i32.const 100  local.get 0  i32.sub  i32.lt_u */
+    EXPECT_CODE(0, "i", "i", "",
+                "0: I32_ADD_K 1 0 7\n"
+                "4: I32_SHL_K 1 1 3\n"
+                "8: CONST32 2 100\n"
+                "11: I32_SUB 2 2 0\n"
+                "15: I32_LT_U 1 1 2\n"
+                "19: COPY 0 1\n"
+                "22: RETURN\n",
+                0x41, 0x07, 0x20, 0x00, 0x6A, 0x41, 0x03, 0x74, 0x41, 0xE4, 0x00, 0x20, 0x00, 0x6B,
+                0x49, 0x0B);
+    /* (local i64): i64.const 5  local.set 0  i64.const 6  i64.const 2  i64.add  drop: i64
+     * operators have no _K form; a dropped result still runs */
+    EXPECT_CODE(0, "", "", "I",
+                "0: CONST64 0 5 0\n"
+                "4: CONST64 1 6 0\n"
+                "8: CONST64 2 2 0\n"
+                "12: I64_ADD 1 1 2\n"
+                "16: RETURN\n",
+                0x42, 0x05, 0x21, 0x00, 0x42, 0x06, 0x42, 0x02, 0x7C, 0x1A, 0x0B);
 }
 
 /* ---- Body validation ---------------------------------------------------------------------- */
@@ -818,6 +844,7 @@ int main(void) {
         cmocka_unit_test(test_compile_bulk_and_tables),
         cmocka_unit_test(test_compile_numeric_and_select),
         cmocka_unit_test(test_compile_deferred_locals),
+        cmocka_unit_test(test_compile_constant_operands),
         cmocka_unit_test(test_invalid_bodies),
         cmocka_unit_test(test_polymorphic_stack),
         cmocka_unit_test(test_global_set_immutable),

@@ -75,7 +75,9 @@
     /* loads and stores on a 64-bit memory: effective address = u64(a) + offset, overflow traps */ \
     CODE_MEMORY_OPS(X, _M64, 5, "memidx lo hi")                                                   \
     /* numeric */                                                                                 \
-    CODE_NUMERIC_OPS(X)
+    CODE_NUMERIC_OPS(X)                                                                           \
+    /* i32 operators with a constant right operand */                                             \
+    CODE_I32_K_OPS(X, CODE_K_OP)
 
 /* Loads: "d a <mem>" write the loaded value to d (the _U loads and LOAD32_U zero-extend to 64
  * bits, so they serve i32 and i64 alike; f32 and f64 loads are LOAD32_U and LOAD64).
@@ -152,6 +154,16 @@
     CODE_UNARY(X, I32_TRUNC_SAT_F64_S) CODE_UNARY(X, I32_TRUNC_SAT_F64_U)                         \
     CODE_UNARY(X, I64_TRUNC_SAT_F32_S) CODE_UNARY(X, I64_TRUNC_SAT_F32_U)                         \
     CODE_UNARY(X, I64_TRUNC_SAT_F64_S) CODE_UNARY(X, I64_TRUNC_SAT_F64_U)
+
+/* The i32 binary operators that have a variant NAME_K, "d a k": the right operand is the constant
+ * k, an operand cell of its own, where NAME reads it from a slot (compile.c uses it for an
+ * i32.const right operand). */
+#define CODE_I32_K_OPS(X, K)                                                                      \
+    K(X, I32_EQ) K(X, I32_NE) K(X, I32_LT_S) K(X, I32_LT_U) K(X, I32_GT_S) K(X, I32_GT_U)         \
+    K(X, I32_LE_S) K(X, I32_LE_U) K(X, I32_GE_S) K(X, I32_GE_U) K(X, I32_ADD) K(X, I32_SUB)       \
+    K(X, I32_MUL) K(X, I32_AND) K(X, I32_OR) K(X, I32_XOR) K(X, I32_SHL) K(X, I32_SHR_S)          \
+    K(X, I32_SHR_U)
+#define CODE_K_OP(X, NAME) X(NAME##_K, 3, "d a k     (k: the i32 right operand itself)")
 
 typedef enum code_op {
 #define CODE_ENUM(name, cells, layout) OP_##name,

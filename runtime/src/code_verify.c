@@ -353,6 +353,10 @@ static bool step(verifier *v, bool *falls) {
                idx(v, 1, m->num_datas, "data segment", &b) && rd(v, 2, K_NUM) &&
                rd(v, 3, K_NUM) && rd(v, 4, K_NUM);
     case OP_DATA_DROP: return idx(v, 0, m->num_datas, "data segment", &a);
+#define K_CASE(X, NAME) case OP_##NAME##_K:
+        CODE_I32_K_OPS(unused, K_CASE)
+#undef K_CASE
+        return rd(v, 1, K_NUM) && wr(v, 0, K_NUM); /* k is a constant, not a slot */
     default:
         if (op >= OP_LOAD8_U && op <= OP_STORE64_M64) return memory_op(v, op);
         /* numeric: "d a" or "d a b", numbers in and out */

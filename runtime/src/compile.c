@@ -472,10 +472,13 @@ typedef struct compiler {
 
     vtype *vals;
     uint32_t nvals, vals_cap;
-    /* Where each operand is: NONE for its own slot (slot(c, depth)), or the local whose value it
-     * is, for a local.get not copied yet (see "Deferred operands"). */
+    /* Where each operand is: NONE for its own slot (slot(c, depth)), the local whose value it
+     * is, for a local.get not copied yet, or LOC_CONST for a constant not written yet, whose bits
+     * are in kvals (see "Deferred operands"). */
     uint32_t *locs;
     uint32_t locs_cap;
+    uint64_t *kvals;
+    uint32_t kvals_cap;
     uint32_t ndeferred; /* operands with a local as location */
     /* The last instruction emitted wrote one operand's slot and nothing else: its destination
      * cell, the operand's depth, and c->len right after it, so local.set can retarget it. */
@@ -692,7 +695,8 @@ static bool push(compiler *c, vtype t) {
         return fail(c, WAFER_ERROR_LIMIT, "operand stack deeper than %llu values",
                     (unsigned long long)c->budget);
     if (!RESERVE(c, c->vals, c->vals_cap, (uint64_t)c->nvals + 1) ||
-        !RESERVE(c, c->locs, c->locs_cap, (uint64_t)c->nvals + 1))
+        !RESERVE(c, c->locs, c->locs_cap, (uint64_t)c->nvals + 1) ||
+        !RESERVE(c, c->kvals, c->kvals_cap, (uint64_t)c->nvals + 1))
         return false;
     c->locs[c->nvals] = NONE;
     if (is_collected(t)) {
@@ -771,28 +775,50 @@ static void set_unreachable(compiler *c) {
 }
 
 /* ---- Deferred operands ---------------------------------------------------------------------
- * local.get emits nothing: the operand it pushes reads the local's slot directly until something
- * could change the local or needs the value in the operand's own slot. Deferral lives only within
- * straight-line code: every control instruction, call and safepoint first copies deferred
- * operands to their slots (materialize), so block boundaries, branches, calls and stack maps see
- * the plain layout. local.set and local.tee of a local copy the operands that read it first. */
+ * local.get and the constants emit nothing: the operand a local.get pushes reads the local's slot
+ * directly, and a constant stays in the compiler, until something could change the local or needs
+ * the value in the operand's own slot (an i32 operator with a constant right operand takes it as
+ * an operand cell: the _K instructions). Deferral lives only within straight-line code: every
+ * control instruction, call and safepoint first writes deferred operands to their slots
+ * (materialize), so block boundaries, branches, calls and stack maps see the plain layout.
+ * local.set and local.tee of a local copy the operands that read it first. */
 
-/* The slot an operand's value is read from. */
-static uint32_t src(const compiler *c, uint32_t depth) {
-    if (depth < c->nvals && c->locs[depth] != NONE) return c->locs[depth];
+#define LOC_CONST (NONE - 1)
+
+/* Writes the deferred operand at depth to its own slot. */
+static bool write_deferred(compiler *c, uint32_t depth) {
+    uint32_t l = c->locs[depth];
+    uint64_t k = c->kvals[depth];
+    bool wide = c->vals[depth] == WAFER_I64 || c->vals[depth] == WAFER_F64;
+    c->locs[depth] = NONE;
+    c->ndeferred--;
+    if (!live(c)) return true;
+    if (l != LOC_CONST) return EMIT(c, OP_COPY, slot(c, depth), l);
+    return wide ? EMIT(c, OP_CONST64, slot(c, depth), (uint32_t)k, (uint32_t)(k >> 32))
+                : EMIT(c, OP_CONST32, slot(c, depth), (uint32_t)k);
+}
+
+/* The slot an operand's value is read from: a local's for a deferred local.get; a constant is
+ * written to the operand's own slot first (an EMIT failure is left in c->err). */
+static uint32_t src(compiler *c, uint32_t depth) {
+    if (depth >= c->nvals || c->locs[depth] == NONE) return slot(c, depth);
+    if (c->locs[depth] != LOC_CONST) return c->locs[depth];
+    write_deferred(c, depth);
     return slot(c, depth);
 }
 
-/* Copies deferred operands at or above the current block's height, all of them or only those
- * reading local x (x != NONE), into their own slots. */
+static bool is_const(const compiler *c, uint32_t depth) {
+    return depth < c->nvals && c->locs[depth] == LOC_CONST;
+}
+
+/* Writes deferred operands at or above the current block's height to their own slots: all of
+ * them, or only the local.gets of local x (x != NONE). */
 static bool materialize(compiler *c, uint32_t x) {
     if (c->ndeferred == 0) return true;
     for (uint32_t d = top(c)->height; d < c->nvals; d++) {
         uint32_t l = c->locs[d];
         if (l == NONE || (x != NONE && l != x)) continue;
-        if (live(c) && !EMIT(c, OP_COPY, slot(c, d), l)) return false;
-        c->locs[d] = NONE;
-        c->ndeferred--;
+        if (!write_deferred(c, d)) return false;
     }
     return true;
 }
@@ -1123,6 +1149,21 @@ static bool compile_local(compiler *c, uint8_t op) {
     /* set and tee: operands still reading the local's old value get their copies first */
     if (!materialize(c, x)) return false;
     uint32_t h = c->nvals;
+    if (is_const(c, h - 1) && h > top(c)->height) { /* the constant goes straight to the local */
+        uint64_t k = c->kvals[h - 1];
+        bool wide = t == WAFER_I64 || t == WAFER_F64;
+        if (!pop(c, t)) return false;
+        if (live(c) && !(wide ? EMIT(c, OP_CONST64, x, (uint32_t)k, (uint32_t)(k >> 32))
+                              : EMIT(c, OP_CONST32, x, (uint32_t)k)))
+            return false;
+        if (op == WASM_LOCAL_SET) return true;
+        if (!push(c, t)) return false;
+        if (live(c)) {
+            c->locs[c->nvals - 1] = x;
+            c->ndeferred++;
+        }
+        return true;
+    }
     uint32_t from = src(c, h - 1);
     /* the value was just computed into its own slot: compute it into the local instead */
     bool retarget = live(c) && h > top(c)->height && c->fwd_len == c->len &&
@@ -1315,9 +1356,38 @@ static numeric_sig numeric_signature(uint8_t op) {
 
 /* A unary or binary numeric instruction; op CODE_OP_COUNT emits nothing (reinterpretations: a
  * slot holds bits, so the value is already what the other type reads). */
+/* The _K variant of an i32 operator (code.h), or CODE_OP_COUNT. */
+static code_op k_variant(code_op op) {
+    switch (op) {
+#define K_CASE(X, NAME)                                                                           \
+    case OP_##NAME: return OP_##NAME##_K;
+        CODE_I32_K_OPS(unused, K_CASE)
+#undef K_CASE
+    default: return CODE_OP_COUNT;
+    }
+}
+
+/* Operators whose operands may be swapped, so a constant on the left goes right. */
+static bool commutes(code_op op) {
+    return op == OP_I32_ADD || op == OP_I32_MUL || op == OP_I32_AND || op == OP_I32_OR ||
+           op == OP_I32_XOR || op == OP_I32_EQ || op == OP_I32_NE;
+}
+
 static bool compile_numeric(compiler *c, numeric_sig sig, code_op op) {
     uint32_t h = c->nvals;
     bool binary = sig.in2 != VT_UNKNOWN;
+    code_op kop = binary && op != CODE_OP_COUNT ? k_variant(op) : CODE_OP_COUNT;
+    if (kop != CODE_OP_COUNT && live(c) && h >= top(c)->height + 2) {
+        uint32_t kd = is_const(c, h - 1) ? h - 1 : commutes(op) && is_const(c, h - 2) ? h - 2 : NONE;
+        if (kd != NONE) { /* an i32 operator with a constant operand: the constant is a cell */
+            uint32_t k = (uint32_t)c->kvals[kd];
+            uint32_t a = src(c, kd == h - 1 ? h - 2 : h - 1);
+            if (!pop(c, sig.in2) || !pop(c, sig.in1) || !push(c, sig.out)) return false;
+            if (!EMIT(c, kop, slot(c, c->nvals - 1), a, k)) return false;
+            note_result(c, c->len - 3);
+            return true;
+        }
+    }
     uint32_t a = src(c, binary ? h - 2 : h - 1), b = src(c, h - 1);
     /* a reinterpretation leaves the bits where they are, deferred or not */
     uint32_t kept = !binary && h > top(c)->height ? c->locs[h - 1] : NONE;
@@ -1346,10 +1416,9 @@ static bool compile_plain_numeric(compiler *c, uint8_t op) {
     return compile_numeric(c, numeric_signature(op), cop);
 }
 
+/* Constants are deferred operands (see there): nothing is emitted here. */
 static bool compile_const(compiler *c, uint8_t op) {
-    uint32_t d = slot(c, c->nvals);
     uint64_t bits = 0;
-    bool wide = op == WASM_I64_CONST || op == WASM_F64_CONST;
     bool ok;
     switch (op) {
     case WASM_I32_CONST: {
@@ -1376,10 +1445,9 @@ static bool compile_const(compiler *c, uint8_t op) {
     static const vtype types[] = {WAFER_I32, WAFER_I64, WAFER_F32, WAFER_F64};
     if (!push(c, types[op - WASM_I32_CONST])) return false;
     if (!live(c)) return true;
-    if (!(wide ? EMIT(c, OP_CONST64, d, (uint32_t)bits, (uint32_t)(bits >> 32))
-               : EMIT(c, OP_CONST32, d, (uint32_t)bits)))
-        return false;
-    note_result(c, c->len - (wide ? 3 : 2));
+    c->locs[c->nvals - 1] = LOC_CONST;
+    c->kvals[c->nvals - 1] = bits;
+    c->ndeferred++;
     return true;
 }
 
@@ -1617,6 +1685,7 @@ static void compiler_free(compiler *c) {
     free(c->ref_locals);
     free(c->vals);
     free(c->locs);
+    free(c->kvals);
     free(c->ref_depths);
     free(c->ctrls);
     free(c->code);

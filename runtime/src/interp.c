@@ -176,6 +176,13 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         SET(pc[1], EXPR);                                                                         \
         NEXT(3);                                                                                  \
     }
+/* "d a k": the right operand is the constant in the instruction (code.h, CODE_I32_K_OPS). */
+#define BINARY_K(NAME, EXPR)                                                                      \
+    OP(NAME##_K) : {                                                                              \
+        uint32_t x = U32(pc[2]), y = pc[3];                                                       \
+        SET32(pc[1], EXPR);                                                                       \
+        NEXT(3);                                                                                  \
+    }
 /* Operators that may trap (numeric.h): FN returns the trap kind or NONE with the result. */
 #define BINARY_TRAPPING(NAME, T, GET, SET, FN)                                                    \
     OP(NAME) : {                                                                                  \
@@ -328,7 +335,9 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         NEXT(2);
     }
     OP(BR_UNLESS) : {
-        if (!U32(pc[1])) {
+        uint32_t condition = U32(pc[1]);
+        if (PLANTED("differential")) condition = (int32_t)condition > 0; /* negative as false */
+        if (!condition) {
             pc += (int32_t)pc[2];
             DISPATCH();
         }
@@ -625,6 +634,25 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     BINARY(I32_SHR_U, uint32_t, U32, SET32, i32_shr_u(x, y))
     BINARY(I32_ROTL, uint32_t, U32, SET32, i32_rotl(x, y))
     BINARY(I32_ROTR, uint32_t, U32, SET32, i32_rotr(x, y))
+    BINARY_K(I32_EQ, x == y)
+    BINARY_K(I32_NE, x != y)
+    BINARY_K(I32_LT_S, i32_signed(x) < i32_signed(y))
+    BINARY_K(I32_LT_U, x < y)
+    BINARY_K(I32_GT_S, i32_signed(x) > i32_signed(y))
+    BINARY_K(I32_GT_U, x > y)
+    BINARY_K(I32_LE_S, i32_signed(x) <= i32_signed(y))
+    BINARY_K(I32_LE_U, x <= y)
+    BINARY_K(I32_GE_S, i32_signed(x) >= i32_signed(y))
+    BINARY_K(I32_GE_U, x >= y)
+    BINARY_K(I32_ADD, x + y)
+    BINARY_K(I32_SUB, x - y)
+    BINARY_K(I32_MUL, x * y)
+    BINARY_K(I32_AND, x & y)
+    BINARY_K(I32_OR, x | y)
+    BINARY_K(I32_XOR, x ^ y)
+    BINARY_K(I32_SHL, i32_shl(x, y))
+    BINARY_K(I32_SHR_S, i32_shr_s(x, y))
+    BINARY_K(I32_SHR_U, i32_shr_u(x, y))
 
     /* ---- Numeric: i64 ---- */
     UNARY(I64_CLZ, uint64_t, U64, SET64, i64_clz(x))

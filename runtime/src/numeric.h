@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "planted.h"
 #include "wafer.h"
 
 #define F32_SIGN_BIT UINT32_C(0x80000000)
@@ -132,7 +131,6 @@ static inline uint64_t i64_shr_s(uint64_t x, uint64_t k) {
 }
 
 static inline uint32_t i32_rotl(uint32_t x, uint32_t k) {
-    if (PLANTED("differential") && k > 31) k++; /* a wide count rotates one bit too far */
     k &= 31;
     return (x << k) | (x >> ((32 - k) & 31));
 }

@@ -14,14 +14,17 @@ INCLUDES := -Iruntime/include -Iruntime/src
 RUNTIME_SRC := $(sort $(wildcard runtime/src/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 ORACLE_SRC := $(sort $(wildcard oracles/*.c))
+GEN_SRC := $(sort $(wildcard fuzz_targets/gen/*.c))
 CLI_LIBS := -ljansson -lm
 
 B := build
-RELEASE_OBJ := $(patsubst %.c,$(B)/release/%.o,$(RUNTIME_SRC) $(ORACLE_SRC) $(CLI_SRC))
-ASAN_OBJ := $(patsubst %.c,$(B)/asan/%.o,$(RUNTIME_SRC) $(ORACLE_SRC) $(CLI_SRC))
-ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+RELEASE_OBJ := $(patsubst %.c,$(B)/release/%.o,$(RUNTIME_SRC) $(ORACLE_SRC) $(GEN_SRC) $(CLI_SRC))
+ASAN_OBJ := $(patsubst %.c,$(B)/asan/%.o,$(RUNTIME_SRC) $(ORACLE_SRC) $(GEN_SRC) $(CLI_SRC))
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -DWAFER_DEBUG_CHECKS
 
-.PHONY: all deps check fuzz unit spec clean asan bench-instantiate diff-campaign
+.PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref diff-campaign
+.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted
 all: $(B)/wafer
 
 deps:
@@ -30,7 +33,7 @@ deps:
 $(B)/wafer: $(RELEASE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h)
+$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
@@ -38,7 +41,7 @@ asan: $(B)/asan/wafer
 $(B)/asan/wafer: $(ASAN_OBJ)
 	$(SAN_CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h)
+$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -c $< -o $@
 
@@ -68,6 +71,12 @@ $(B)/tests/test_oracle_%: tests/test_oracle_%.c $(ASAN_RUNTIME_OBJ) $(ASAN_ORACL
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $^ -lcmocka -lm
 
+# The generator's test links the generator too.
+ASAN_GEN_OBJ := $(patsubst %.c,$(B)/asan/%.o,$(GEN_SRC))
+$(B)/tests/test_gen: tests/test_gen.c $(ASAN_RUNTIME_OBJ) $(ASAN_GEN_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $^ -lcmocka -lm
+
 unit: deps $(UNIT_BIN)
 	@./tests/run_unit.sh $(UNIT_BIN)
 
@@ -79,15 +88,73 @@ check: deps
 	@$(MAKE) --no-print-directory all asan
 	@./tests/check.sh
 
-# After the fuzz targets, a 30-second differential campaign against wabt (DIFF_SECONDS to change).
+# After the fuzz targets (FUZZ_SECONDS each, FUZZ_TARGETS, FUZZ_JOBS, ENGINE=afl: ci/fuzz_local.sh),
+# a 30-second differential campaign against wabt (DIFF_SECONDS to change). docs/FUZZING.md.
 fuzz: deps $(B)/wafer
 	@./build.sh
+	@if [ "$${ENGINE:-}" = afl ]; then ./ci/deps.sh afl && ./build.sh afl afl-cmplog; fi
 	@status=0; ./ci/fuzz_local.sh || status=1; \
 	  DIFF_SECONDS=$${DIFF_SECONDS:-30} ./ci/diff_campaign.sh || status=1; exit $$status
+
+# The fuzz targets' other builds (build.sh, docs/FUZZING.md): AFL++ (plus its CmpLog binaries),
+# MemorySanitizer, source coverage (then ci/fuzz_coverage.sh: COV_SECONDS, FUZZ_TARGETS), and the
+# planted-bug proof that `make check` runs.
+fuzz-afl:
+	@./ci/deps.sh afl
+	@./build.sh afl afl-cmplog
+
+fuzz-msan: deps
+	@./build.sh msan
+
+fuzz-cov: deps
+	@./build.sh cov $$([ "$${COV_SECONDS:-0}" -gt 0 ] && echo libfuzzer)
+	@./ci/fuzz_coverage.sh
+
+fuzz-planted: deps
+	@./tests/fuzz_planted.sh
+
+# From a finding to a regression input (docs/FUZZING.md): `build/wafer repro FILE` says whether it
+# still fails; `make minimize FILE=F [TARGET=T] [PLANTED=NAME]` writes F.min (ci/minimize.sh,
+# MINIMIZE_SECONDS); `make regress-add FILE=F DESC="what it broke" [TARGET=T] [PLANTED=NAME]
+# [FORCE=1]` files it under corpora/regressions/T/ (ci/regress_add.sh). `make oss-fuzz-check`
+# builds as oss-fuzz does, per sanitizer and engine, and runs every target (ci/oss_fuzz_check.sh).
+.PHONY: minimize regress-add oss-fuzz-check
+minimize: $(B)/wafer
+	@./ci/minimize.sh $(if $(TARGET),--target $(TARGET)) $(if $(PLANTED),--planted $(PLANTED)) \
+	  "$(FILE)"
+
+regress-add: $(B)/wafer
+	@./ci/regress_add.sh $(if $(TARGET),--target $(TARGET)) $(if $(PLANTED),--planted $(PLANTED)) \
+	  $(if $(FORCE),--force) "$(FILE)" "$(DESC)"
+
+oss-fuzz-check: deps
+	@./ci/oss_fuzz_check.sh
+
+# The compute benchmarks of issue 8 against wasm2c, V8, wabt and native (bench/compute.sh:
+# BENCH_RUNS, BENCH_PROGRAMS, BENCH_ENGINES): never part of check; fails on a checksum mismatch.
+bench:
+	@./ci/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@./bench/compute.sh
 
 # Instantiation benchmarks (issue 4 item 9): figures only, never part of check.
 bench-instantiate: $(B)/wafer
 	@./bench/run_instantiate.sh
+
+# The externref figures of issue 5 (bench/externref_bench.c): figures only, never part of check.
+# The bench counts allocations by wrapping malloc, calloc and realloc at link time.
+RELEASE_RUNTIME_OBJ := $(patsubst %.c,$(B)/release/%.o,$(RUNTIME_SRC))
+$(B)/bench/externref_bench: bench/externref_bench.c $(RELEASE_RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	  -o $@ $^ -lm
+
+$(B)/bench/externref.wasm: bench/externref.wat
+	@mkdir -p $(dir $@)
+	wat2wasm $< -o $@
+
+bench-externref: deps $(B)/bench/externref_bench $(B)/bench/externref.wasm
+	@$(B)/bench/externref_bench $(B)/bench/externref.wasm
 
 # A differential campaign against the reference engines (ci/diff_campaign.sh: DIFF_COUNT or
 # DIFF_SECONDS, DIFF_SEED, DIFF_ORACLE).

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages wafer's build, tests and fuzzing need, if any are missing.
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
+#
+#   ci/deps.sh        what `make`, `make check` and `make fuzz` need
+#   ci/deps.sh afl    AFL++ as well (`make fuzz-afl`): kept apart, `make deps` stays small
+#   ci/deps.sh bench  the compute benchmarks' peers and plot as well (`make bench`)
 set -euo pipefail
 packages=(
   clang-16 libclang-rt-16-dev llvm-16  # libFuzzer, sanitizers, llvm-symbolizer, coverage
@@ -11,6 +15,12 @@ packages=(
   zip                                  # seed corpora archives for build.sh
   nodejs                               # V8, the second-opinion oracle
 )
+case ${1:-} in
+'') ;;
+afl) packages+=(afl++ libclang-rt-14-dev) ;;  # afl-clang-fast wraps clang-14: its ASan runtime
+bench) packages+=(lld-16 python3 python3-matplotlib) ;;  # wasm-ld-16; the table and its plot
+*) echo "usage: ci/deps.sh [afl|bench]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,6 +16,9 @@ extern const char validate_usage[];
 int wast_main(int argc, char **argv);
 extern const char wast_usage[];
 
+int wast_bundle_main(int argc, char **argv);
+extern const char wast_bundle_usage[];
+
 int compile_main(int argc, char **argv);
 extern const char compile_usage[];
 
@@ -27,5 +30,11 @@ extern const char reduce_usage[];
 
 int bench_main(int argc, char **argv);
 extern const char bench_usage[];
+
+int gen_main(int argc, char **argv);
+extern const char gen_usage[];
+
+int repro_main(int argc, char **argv);
+extern const char repro_usage[];
 
 #endif

@@ -17,12 +17,18 @@ static const command commands[] = {
     {"run", "instantiate a module and call its exports", run_main, run_usage},
     {"validate", "check that modules decode and validate", validate_main, validate_usage},
     {"wast", "run spec test scripts converted by wast2json", wast_main, wast_usage},
+    {"wast-bundle", "write a spec script as the wast fuzz target's input", wast_bundle_main,
+     wast_bundle_usage},
     {"compile", "write a precompiled module (.cwasm) that loads without compiling",
      compile_main, compile_usage},
     {"diff", "compare modules' behaviour in wafer and in reference engines", diff_main,
      diff_usage},
     {"reduce", "shrink a module that wafer diff finds mismatching", reduce_main, reduce_usage},
     {"bench", "time instantiation (wafer bench instantiate MODULE)", bench_main, bench_usage},
+    {"gen", "generate a valid module from any bytes (the fuzzers' generator)", gen_main,
+     gen_usage},
+    {"repro", "replay a fuzz target's input in its builds: does it still fail?", repro_main,
+     repro_usage},
 };
 
 static const command *find_command(const char *name) {

@@ -211,6 +211,47 @@ static void expect_rejected(const code_func *f, const char *expect) {
     wafer_error_free(err);
 }
 
+/* Loops cannot escape interruption: a backward branch must reach a loop's INTERRUPT_CHECK, and
+ * code for a fuel engine must pay at its entry and at every loop header. */
+static void test_uninterruptible_code_rejected(void **state) {
+    (void)state;
+    code_func f = module->code[ALL];
+    uint32_t table = find(&f, OP_BR_TABLE, -1, 0, false);
+    uint32_t saved = f.code[table + 3];
+    f.code[table + 3] = 0 - table; /* the first entry now jumps back to pc 0 */
+    wafer_error *err = code_verify(module, &f);
+    f.code[table + 3] = saved;
+    assert_non_null(err);
+    assert_non_null(strstr(wafer_error_message(err), "backward branch"));
+    wafer_error_free(err);
+
+    wafer_config config;
+    wafer_config_default(&config);
+    config.consume_fuel = true;
+    wafer_engine *fuel_engine = wafer_engine_new(&config);
+    wafer_module *metered;
+    assert_null(wafer_module_new(fuel_engine, cv_wasm, sizeof cv_wasm, &metered));
+    for (uint32_t d = 0; d < 2; d++) assert_null(code_verify(metered, &metered->code[d]));
+    /* the same functions compiled for an engine without fuel: no FUEL at all */
+    err = code_verify(metered, &module->code[ALL]);
+    assert_non_null(err);
+    assert_non_null(strstr(wafer_error_message(err), "must start with FUEL"));
+    wafer_error_free(err);
+    /* a loop header whose FUEL is gone */
+    code_func g = metered->code[ALL];
+    uint32_t check = find(&g, OP_INTERRUPT_CHECK, -1, 0, false);
+    assert_int_equal(g.code[check + 1], OP_FUEL);
+    saved = g.code[check + 2];
+    g.code[check + 2] = 0;
+    err = code_verify(metered, &g);
+    g.code[check + 2] = saved;
+    assert_non_null(err);
+    assert_non_null(strstr(wafer_error_message(err), "without FUEL"));
+    wafer_error_free(err);
+    wafer_module_release(metered);
+    wafer_engine_delete(fuel_engine);
+}
+
 static void test_corrupted_function_rejected(void **state) {
     (void)state;
     code_func good = module->code[ALL];
@@ -401,6 +442,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compiled_code_verifies),
         cmocka_unit_test(test_corrupted_operands_rejected),
+        cmocka_unit_test(test_uninterruptible_code_rejected),
         cmocka_unit_test(test_corrupted_function_rejected),
         cmocka_unit_test(test_crafted_file_refused),
         cmocka_unit_test(test_spec_suite_verifies),

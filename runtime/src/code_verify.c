@@ -151,12 +151,15 @@ static void merge(verifier *v, uint32_t t) {
     }
 }
 
-/* Branch operand i: its target must be an instruction start; when typing, the current kinds
- * flow there. */
+/* Branch operand i: its target must be an instruction start, and a backward one an
+ * INTERRUPT_CHECK (code.h: loop labels), so no loop escapes the epoch deadline or fuel; when
+ * typing, the current kinds flow there. */
 static bool branch(verifier *v, uint32_t i) {
     int64_t target = (int64_t)v->pc + (int32_t)cell(v, i);
     if (target < 0 || target >= v->len || !v->is_start[target])
         return fail(v, "branch to %lld, not an instruction start", (long long)target);
+    if (target <= v->pc && v->code[target] != OP_INTERRUPT_CHECK)
+        return fail(v, "backward branch to %lld, not a loop's INTERRUPT_CHECK", (long long)target);
     if (!v->typing) {
         v->target_of[target] = 0; /* numbered once every branch is seen */
         return true;
@@ -464,6 +467,26 @@ static bool analyse(verifier *v) {
     return true;
 }
 
+/* The FUEL n of a block at pc (n >= 1): whether there is one. */
+static bool fuel_at(const verifier *v, uint32_t pc) {
+    return pc < v->len && v->code[pc] == OP_FUEL && pc + 1 < v->len && v->code[pc + 1] >= 1;
+}
+
+/* Code for a fuel engine pays at its entry and on every loop iteration (code.h): it starts with
+ * FUEL, and FUEL follows each INTERRUPT_CHECK, which every backward branch must reach (branch()).
+ * Code without FUEL would run forever under a fuel limit. */
+static bool check_metering(verifier *v) {
+    if (!wafer_engine_config(v->m->engine)->consume_fuel) return true;
+    v->pc = 0;
+    if (!fuel_at(v, 0)) return fail(v, "code for a fuel engine must start with FUEL");
+    for (uint32_t pc = 0; pc < v->len; pc = next_pc(v, pc)) {
+        v->pc = pc;
+        if (v->code[pc] == OP_INTERRUPT_CHECK && !fuel_at(v, pc + 1))
+            return fail(v, "a loop header of code for a fuel engine without FUEL");
+    }
+    return true;
+}
+
 static bool verify(verifier *v) {
     const wafer_module *m = v->m;
     const code_func *f = v->f;
@@ -475,7 +498,7 @@ static bool verify(verifier *v) {
     if (f->num_locals < f->num_params || f->frame_size < f->num_locals ||
         f->frame_size < f->num_results)
         return fail(v, "frame of %u slots too small for its locals or results", f->frame_size);
-    if (!walk(v) || !check_stack_maps_static(v)) return false;
+    if (!walk(v) || !check_stack_maps_static(v) || !check_metering(v)) return false;
     /* second pass: static operands, and which instructions are branch targets */
     for (uint32_t pc = 0; pc < v->len; pc = next_pc(v, pc)) {
         v->pc = pc;

@@ -6,8 +6,9 @@
  * The input's first byte picks wafer's engine configuration (support/fuzz_engine.h; always on
  * fuel, as the wafer adapter runs); the generator (gen/gen.h) takes its configuration and then
  * the module from the rest, with `terminating` on, so that both engines finish, every entity
- * exported, so that their final states are compared too, and `wabt_compatible`, so that wabt
- * 1.0.32 can read it. The module must validate in wafer: a module that does not is a generator
+ * exported, so that their final states are compared too, `wabt_compatible`, so that wabt
+ * 1.0.32 can read it, and `nan_free_bits`, so that no NaN payload (the engine's choice) reaches
+ * memory or an integer, where the comparison would see it as a difference. The module must validate in wafer: a module that does not is a generator
  * bug and aborts with wafer's message.
  *
  * The comparison is oracles/compare.h's: where it finds a mismatch (or traps of different
@@ -113,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.terminating = true;
     cfg.export_all = true;
     cfg.wabt_compatible = true;
+    cfg.nan_free_bits = true; /* NaN payloads are the engine's choice: never compared as bits */
     gen_config_from_bytes(&cfg, &rest, &rest_size);
     gen_module generated;
     if (!gen_module_new(rest, rest_size, &cfg, &generated)) return 0;

@@ -218,6 +218,7 @@ static void test_image_from_file(void **state) {
     assert_memory_equal(slot.base + 2 * page, "file!", 5);
     slot.base[2 * page] = 'F';
     slot.base[0] = 1;
+    slot.dirty = true; /* as memory_destroy marks a slot whose memory was written */
     memory_slot_reset(&slot, 4 * page, 0);
     assert_null(memory_slot_instantiate(&slot, image, 4 * page));
     assert_memory_equal(slot.base + 2 * page, "file!", 5);

@@ -72,6 +72,9 @@ typedef struct gen_config {
     bool wabt_compatible;   /* avoid what is valid but wabt 1.0.32 refuses: global.get as an
                              * element segment's item (its reader takes only ref.null, ref.func),
                              * memory64 load/store offsets of 2^32 and more (it reads a u32) */
+    bool nan_free_bits;     /* no f32/f64 store and no i32/i64 reinterpret of a float: a NaN's
+                             * payload, which the spec leaves to the engine, never becomes bits
+                             * in memory or an integer (differential comparison) */
 } gen_config;
 
 /* All features on, small sizes: a few of each entity, bodies of up to 100 instructions,

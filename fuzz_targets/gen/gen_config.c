@@ -38,6 +38,7 @@ void gen_config_default(gen_config *cfg) {
         .max_data_len = 64,
         .max_elem_len = 8,
         .wabt_compatible = false,
+        .nan_free_bits = false,
     };
 }
 

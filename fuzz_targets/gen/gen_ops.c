@@ -185,6 +185,10 @@ bool body_fixed(body *b, gen_instr id) {
         addr = addr_type(&m->memories[mem]);
     }
     if (!b->cfg->allow_traps && is_trapping_trunc(id)) return false;
+    if (b->cfg->nan_free_bits && (id == GEN_I_F32_STORE || id == GEN_I_F64_STORE ||
+                                  id == GEN_I_I32_REINTERPRET_F32 ||
+                                  id == GEN_I_I64_REINTERPRET_F64))
+        return false;
     uint8_t params[4], results[2];
     uint32_t np = 0, nr = 0;
     const char *c = info->sig;

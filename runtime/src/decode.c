@@ -798,7 +798,8 @@ wafer_error *module_decode(wafer_engine *engine, const uint8_t *bytes, size_t le
                            wafer_module **out) {
     const wafer_config *config = wafer_engine_config(engine);
     *out = NULL;
-    wafer_module *m = calloc(1, sizeof *m);
+    wafer_module *m = aligned_alloc(MODULE_LINE, sizeof *m);
+    if (m) memset(m, 0, sizeof *m);
     if (!m) return error_new(WAFER_ERROR_RESOURCE, "out of memory while decoding");
     m->refcount = 1;
     m->engine = engine;

@@ -2,6 +2,7 @@
 #include "allocator.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The limits follow the JS API's implementation limits (WebAssembly JS API, section "Limits"),
  * which every browser engine enforces, so a module that runs there is not refused here. */
@@ -57,14 +58,15 @@ void wafer_config_default(wafer_config *config) {
 /* WAFER_FEATURE_SIMD is accepted here: it changes nothing, and a module that uses SIMD is refused
  * by module creation ("unsupported feature: simd") whatever the configuration says. */
 wafer_engine *wafer_engine_new(const wafer_config *config) {
-    wafer_engine *engine = calloc(1, sizeof *engine);
+    wafer_engine *engine = aligned_alloc(ENGINE_LINE, sizeof *engine);
     if (!engine) return NULL;
+    memset(engine, 0, sizeof *engine);
     if (config)
         engine->config = *config;
     else
         wafer_config_default(&engine->config);
     engine->epoch = 0;
-    pthread_mutex_init(&engine->stacks.lock, NULL);
+    pthread_spin_init(&engine->stacks.lock, PTHREAD_PROCESS_PRIVATE);
     wafer_error *err = instance_allocator_new(&engine->config, &engine->allocator);
     if (err) {
         wafer_error_free(err);

@@ -300,7 +300,7 @@ wafer_error *memory_slot_instantiate(memory_slot *slot, memory_image *image, siz
         return err;
     }
     slot->accessible = accessible;
-    slot->dirty = true;
+    slot->dirty = false; /* the image's bytes (or zeros) until the memory is written */
     return NULL;
 }
 
@@ -324,7 +324,6 @@ static void zero(memory_slot *slot, size_t from, size_t to) {
 }
 
 void memory_slot_reset(memory_slot *slot, size_t keep_accessible, size_t keep_resident) {
-    if (!slot->dirty) return;
     size_t page = sys_page_size();
     size_t img_lo = 0, img_hi = 0;
     if (slot->image) {
@@ -335,16 +334,17 @@ void memory_slot_reset(memory_slot *slot, size_t keep_accessible, size_t keep_re
     if (keep_accessible < img_hi) keep_accessible = img_hi;
     size_t resident = keep_resident / page * page;
     if (resident > keep_accessible) resident = keep_accessible;
-    /* The resident prefix: the image's bytes copied back, zeros elsewhere. */
-    if (img_lo < img_hi && img_lo < resident) {
+    /* Bytes never written are still the image's (or zeros): only a written memory is cleaned,
+     * the resident prefix with the image's bytes copied back and zeros elsewhere. */
+    if (slot->dirty && img_lo < img_hi && img_lo < resident) {
         size_t copy_end = img_hi < resident ? img_hi : resident;
         zero(slot, 0, img_lo);
         memcpy(slot->base + img_lo, slot->image->bytes, copy_end - img_lo);
         zero(slot, copy_end, resident);
-    } else {
+    } else if (slot->dirty) {
         zero(slot, 0, resident);
     }
-    discard(slot, resident, slot->accessible);
+    if (slot->dirty) discard(slot, resident, slot->accessible);
     if (set_protection(slot, keep_accessible, slot->accessible, PROT_NONE) != 0)
         slot_broken("mprotect", slot);
     slot->accessible = keep_accessible;

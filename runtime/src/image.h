@@ -72,7 +72,8 @@ typedef struct memory_slot {
     size_t reserved;      /* bytes reserved, guard included */
     size_t accessible;    /* bytes from base that are readable and writable */
     memory_image *image;  /* mapped at base + image->memory_offset (a reference), or NULL */
-    bool dirty;           /* accessible bytes may differ from the image (or zero) */
+    bool dirty;           /* accessible bytes may differ from the image (or zero): set by the
+                           * slot's user when its memory was written (memory_destroy) */
 } memory_slot;
 
 /* Reserves `reserved` bytes (OS-page multiple), all PROT_NONE. WAFER_ERROR_RESOURCE if refused. */
@@ -85,8 +86,9 @@ wafer_error *memory_slot_reserve(memory_slot *slot, size_t reserved);
 wafer_error *memory_slot_instantiate(memory_slot *slot, memory_image *image, size_t accessible);
 /* Makes [accessible, new_accessible) readable and writable (zeros). false if refused. */
 bool memory_slot_grow(memory_slot *slot, size_t new_accessible);
-/* Makes the slot clean again for the next instance of the same image: the first keep_resident
- * bytes are rewritten in place (memcpy from the image, memset elsewhere) so they stay resident and
+/* Makes the slot clean again for the next instance of the same image. A slot not marked dirty
+ * holds the image's bytes (or zeros) still and only gets its protection back. Otherwise the first
+ * keep_resident bytes are rewritten in place (memcpy from the image, memset elsewhere) so they stay resident and
  * the next instance takes no page fault there, the rest of the accessible bytes are discarded with
  * madvise(MADV_DONTNEED) (image pages revert to the file, others to zero), and bytes past
  * `keep_accessible` are made PROT_NONE again. If the OS refuses any of

@@ -188,7 +188,7 @@ static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern 
                      sizeof *instance->imported_funcs))
         return out_of_memory();
     uint32_t f = 0;
-    for (uint32_t i = 0; i < m->num_imports; i++)
+    for (uint32_t i = 0; f < m->num_imported_funcs; i++)
         if (m->imports[i].kind == WAFER_EXTERN_FUNC)
             instance->imported_funcs[f++] = imports[i].of.func;
     return NULL;
@@ -198,8 +198,10 @@ static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern
     const wafer_module *m = instance->module;
     if (!alloc_array(&instance->tables, m->num_tables, sizeof *instance->tables))
         return out_of_memory();
+    /* each kind's imports are looked for only if there are some: a module may import hundreds
+     * of functions and nothing else */
     uint32_t t = 0;
-    for (uint32_t i = 0; i < m->num_imports; i++)
+    for (uint32_t i = 0; t < m->num_imported_tables; i++)
         if (m->imports[i].kind == WAFER_EXTERN_TABLE) instance->tables[t++] = imports[i].of.table;
     instance_allocator *a = instance->store->engine->allocator;
     for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++) {
@@ -224,7 +226,7 @@ static wafer_error *allocate_memories(wafer_instance *instance, const wafer_exte
     if (!alloc_array(&instance->memories, m->num_memories, sizeof *instance->memories))
         return out_of_memory();
     uint32_t k = 0;
-    for (uint32_t i = 0; i < m->num_imports; i++)
+    for (uint32_t i = 0; k < m->num_imported_memories; i++)
         if (m->imports[i].kind == WAFER_EXTERN_MEMORY)
             instance->memories[k++] = imports[i].of.memory;
     /* Storage is the allocator's, by defined index; the instance addresses it by full index. */
@@ -249,7 +251,7 @@ static wafer_error *allocate_globals(wafer_instance *instance, const wafer_exter
         !alloc_array(&instance->defined_globals, ndefined, sizeof *instance->defined_globals))
         return out_of_memory();
     uint32_t g = 0;
-    for (uint32_t i = 0; i < m->num_imports; i++)
+    for (uint32_t i = 0; g < m->num_imported_globals; i++)
         if (m->imports[i].kind == WAFER_EXTERN_GLOBAL)
             instance->globals[g++] = imports[i].of.global;
     for (uint32_t d = 0; d < ndefined; d++) {
@@ -390,6 +392,7 @@ static wafer_error *init_datas(wafer_instance *instance) {
         if (offset > memory->size_bytes || d->len > room)
             return error_trap(WAFER_TRAP_MEMORY_OUT_OF_BOUNDS);
         if (d->len) memcpy(memory->data + offset, d->bytes, d->len);
+        memory->written = true;
         data_drop(instance, i);
     }
     return NULL;
@@ -403,7 +406,10 @@ static void clear_data_images(wafer_instance *instance) {
     for (defined_memory_index d = {0}; d.i < module_defined_memories(m); d.i++) {
         const memory_image *image = m->images->images[d.i];
         wafer_memory *memory = instance->memories[memory_index_of_defined(m, d).i];
-        if (image) memset(memory->data + image->memory_offset, 0, image->len);
+        if (image) {
+            memset(memory->data + image->memory_offset, 0, image->len);
+            memory->written = true;
+        }
     }
 }
 

@@ -230,6 +230,7 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         EA(pc[1], sizeof(T));                                                                     \
         T v = (T)fp[pc[2]];                                                                       \
         memcpy(memory->data + ea, &v, sizeof v);                                                  \
+        memory->written = true;                                                                   \
         NEXT(CELLS);                                                                              \
     }
 #define MEMORY_ACCESS_OPS(SUFFIX, EA, CELLS)                                                      \
@@ -547,6 +548,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         uint64_t d = memory_operand(memory, fp[pc[2]]), n = memory_operand(memory, fp[pc[4]]);
         if (!range_fits(d, n, memory->size_bytes)) TRAP(MEMORY_OUT_OF_BOUNDS);
         if (n) memset(memory->data + d, (uint8_t)fp[pc[3]], n);
+        memory->written = true;
         NEXT(4);
     }
     OP(MEMORY_COPY) : {
@@ -557,6 +559,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         if (!range_fits(d, n, dst->size_bytes) || !range_fits(s, n, src->size_bytes))
             TRAP(MEMORY_OUT_OF_BOUNDS);
         if (n) memmove(dst->data + d, src->data + s, n);
+        dst->written = true;
         NEXT(5);
     }
     OP(MEMORY_INIT) : {
@@ -570,6 +573,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         if (!range_fits(d, n, memory->size_bytes) || !range_fits(s, n, len))
             TRAP(MEMORY_OUT_OF_BOUNDS);
         if (n) memcpy(memory->data + d, data->bytes + s, n);
+        memory->written = true;
         NEXT(5);
     }
     OP(DATA_DROP) : {

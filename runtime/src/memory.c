@@ -192,7 +192,10 @@ uint64_t memory_grow(wafer_memory *memory, uint64_t delta_pages) {
 }
 
 void memory_destroy(wafer_memory *memory) {
-    if (memory->slot == &memory->own_slot) memory_slot_unreserve(&memory->own_slot);
+    if (memory->slot == &memory->own_slot)
+        memory_slot_unreserve(&memory->own_slot);
+    else if (memory->written)
+        memory->slot->dirty = true; /* an allocator's slot: its reset must clean the bytes */
     free(memory);
 }
 
@@ -223,7 +226,11 @@ wafer_memorytype wafer_memory_type(const wafer_memory *memory) {
     return type;
 }
 
-uint8_t *wafer_memory_data(wafer_memory *memory) { return memory->data; }
+/* The host may write through the pointer: the memory counts as written. */
+uint8_t *wafer_memory_data(wafer_memory *memory) {
+    memory->written = true;
+    return memory->data;
+}
 
 uint64_t wafer_memory_size_bytes(const wafer_memory *memory) { return memory->size_bytes; }
 

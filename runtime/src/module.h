@@ -98,8 +98,11 @@ typedef struct module_body {
     uint32_t code_offset;      /* offset of `code` in the module bytes, for error messages */
 } module_body;
 
+/* Every instance counts itself in refcount, from whatever thread instantiates: the count has a
+ * cache line of its own at the end (MODULE_LINE; modules are allocated aligned to it), so the
+ * fields every instantiation reads stay shared between cores. */
+#define MODULE_LINE 64
 struct wafer_module {
-    int refcount;
     wafer_engine *engine;
     uint8_t *bytes; /* private copy of the binary; names, data and bodies point into it */
     size_t len;
@@ -155,6 +158,7 @@ struct wafer_module {
     /* The pooling allocator's free slots last used by this module (pool.c), or NULL; detached
      * by allocator_module_forget before the module is freed. */
     struct pool_affinity *affinity;
+    _Alignas(MODULE_LINE) int refcount;
 };
 
 /* decode.c: bytes -> module. On failure returns a WAFER_ERROR_MALFORMED (or _LIMIT,

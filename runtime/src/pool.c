@@ -8,7 +8,7 @@
  * mmap) and its table slots (cleared by table_destroy back to zero: uninitialised), and puts the instance
  * slot back on two free lists: the pool's (an array, so a random member is O(1) to take) and the
  * module's affinity list (doubly linked through the slots). Allocation takes the head of the
- * module's list, or else a random free slot; every operation is O(1) under one mutex.
+ * module's list, or else a random free slot; every operation is O(1) under one spinlock.
  *
  * Affinity is only a hint for speed: a slot's contents are decided by memory_slot_instantiate,
  * which compares the image it holds (a counted reference, never a dangling pointer) with the one
@@ -41,21 +41,25 @@ typedef struct pool_slot {
     uint32_t aff_prev, aff_next;     /* neighbours on that list */
 } pool_slot;
 
+/* The fields every instantiation only reads come first; what the lock guards and every
+ * instantiation writes has cache lines of its own (POOL_LINE), so threads instantiating at once
+ * do not take the read-mostly lines from each other. */
+#define POOL_LINE 64
 typedef struct pool {
     instance_allocator base;
-    pthread_mutex_t lock;
     wafer_pooling_config limits;
     pool_slot *slots;           /* limits.total_instances */
     uint32_t *free;             /* free instance slots, in no order */
-    uint32_t num_free;
     memory_slot *memory_slots;  /* total_instances * max_memories_per_instance */
     uint8_t *region;            /* the one reservation behind every memory slot */
     size_t region_size;
     uint8_t *tables;            /* every table slot: total_instances * max_tables_per_instance */
     size_t table_slot_bytes;    /* each one's size: max_table_elements pointers, whole pages */
     size_t tables_size;
-    uint64_t random_state;      /* xorshift64, for the random victim */
     struct pool_affinity *affinities;
+    _Alignas(POOL_LINE) pthread_spinlock_t lock; /* held for a few loads and stores */
+    uint32_t num_free;
+    uint64_t random_state;      /* xorshift64, for the random victim */
 } pool;
 
 static pool *pool_of(instance_allocator *a) { return (pool *)a; }
@@ -181,7 +185,7 @@ static wafer_error *pool_instance_begin(instance_allocator *a, const wafer_modul
     pool *p = pool_of(a);
     wafer_error *err = check_module(p, module);
     if (err) return err;
-    pthread_mutex_lock(&p->lock);
+    pthread_spin_lock(&p->lock);
     uint32_t s;
     const struct pool_affinity *aff = module->affinity;
     if (aff && aff->head != NO_SLOT) {
@@ -189,13 +193,13 @@ static wafer_error *pool_instance_begin(instance_allocator *a, const wafer_modul
     } else if (p->num_free > 0) {
         s = p->free[random_below(p, p->num_free)];
     } else {
-        pthread_mutex_unlock(&p->lock);
+        pthread_spin_unlock(&p->lock);
         return error_new(WAFER_ERROR_RESOURCE,
                          "all %u instance slots of the pooling allocator are in use",
                          p->limits.total_instances);
     }
     take_slot(p, s);
-    pthread_mutex_unlock(&p->lock);
+    pthread_spin_unlock(&p->lock);
     out->slot = s;
     return NULL;
 }
@@ -238,18 +242,18 @@ static void pool_instance_end(instance_allocator *a, instance_allocation *alloc,
         memory_slot_reset(pool_memory_slot(p, alloc->slot, d), keep,
                           (size_t)a->config->memory_keep_resident);
     }
-    pthread_mutex_lock(&p->lock);
+    pthread_spin_lock(&p->lock);
     put_slot(p, alloc->slot);
     struct pool_affinity *aff = affinity_of(p, module);
     if (aff) affinity_push(p, alloc->slot, aff);
-    pthread_mutex_unlock(&p->lock);
+    pthread_spin_unlock(&p->lock);
 }
 
 static void pool_module_forget(instance_allocator *a, wafer_module *module) {
     pool *p = pool_of(a);
-    pthread_mutex_lock(&p->lock);
+    pthread_spin_lock(&p->lock);
     if (module->affinity) affinity_free(p, module->affinity);
-    pthread_mutex_unlock(&p->lock);
+    pthread_spin_unlock(&p->lock);
 }
 
 static void pool_destroy(instance_allocator *a) {
@@ -260,7 +264,7 @@ static void pool_destroy(instance_allocator *a) {
         for (size_t i = 0; i < count; i++) memory_image_release(p->memory_slots[i].image);
     if (p->region) sys_munmap(p->region, p->region_size);
     if (p->tables) sys_munmap(p->tables, p->tables_size);
-    pthread_mutex_destroy(&p->lock);
+    pthread_spin_destroy(&p->lock);
     free(p->memory_slots);
     free(p->free);
     free(p->slots);
@@ -295,13 +299,14 @@ wafer_error *pool_allocator_new(const wafer_config *config, instance_allocator *
     if (!slot_stride(config, &memory_bytes, &stride) || (stride && count > SIZE_MAX / stride))
         return error_new(WAFER_ERROR_RESOURCE, "pooling allocator: the slots do not fit in "
                                                "the address space");
-    pool *p = calloc(1, sizeof *p);
+    pool *p = aligned_alloc(POOL_LINE, sizeof *p);
+    if (p) memset(p, 0, sizeof *p);
     if (!p) return error_new(WAFER_ERROR_RESOURCE, "out of memory");
     p->base.ops = &pool_ops;
     p->base.config = config;
     p->limits = *l;
     p->random_state = 0x9E3779B97F4A7C15u;
-    pthread_mutex_init(&p->lock, NULL);
+    pthread_spin_init(&p->lock, PTHREAD_PROCESS_PRIVATE);
     p->slots = calloc(l->total_instances ? l->total_instances : 1, sizeof *p->slots);
     p->free = calloc(l->total_instances ? l->total_instances : 1, sizeof *p->free);
     p->memory_slots = calloc(count ? count : 1, sizeof *p->memory_slots);

@@ -27,7 +27,7 @@ typedef struct call_frame {
 /* stack_cache.c: value stacks and frame arrays of deleted stores, for the engine's next stores. */
 #define STACK_CACHE_SIZE 64
 typedef struct stack_cache {
-    pthread_mutex_t lock;
+    pthread_spinlock_t lock; /* held for a few loads and stores */
     uint32_t count;
     struct spare_stack {
         uint64_t *stack;
@@ -35,12 +35,15 @@ typedef struct stack_cache {
     } spare[STACK_CACHE_SIZE];
 } stack_cache;
 
+/* Cache lines written by every store creation or epoch tick are kept apart from the
+ * configuration every call reads (ENGINE_LINE; the engine is allocated aligned to it). */
+#define ENGINE_LINE 64
 struct wafer_engine {
     wafer_config config;
-    uint64_t epoch; /* advanced by wafer_engine_increment_epoch */
     struct instance_allocator *allocator; /* allocator.h: where instances' memories come from */
     struct wafer_func *host_funcs; /* wafer_func_new_engine_host's, linked by next_in_store */
-    stack_cache stacks;
+    _Alignas(ENGINE_LINE) uint64_t epoch; /* advanced by wafer_engine_increment_epoch */
+    _Alignas(ENGINE_LINE) stack_cache stacks;
 };
 
 /* A stack of config.stack_slots + 1 slots and config.max_call_depth + 1 frames, spare or new;
@@ -98,6 +101,10 @@ struct wafer_memory {
     memory_slot own_slot;
     bool is_static;
     size_t guard_bytes;
+    /* Set by every write to the contents (stores, bulk operations, data segments copied in, the
+     * host taking the data pointer): a pooled slot whose memory was never written needs no
+     * reset of its bytes (memory_destroy hands the flag to the slot). */
+    bool written;
 };
 
 /* Table elements (DESIGN.md invariant 6): a slot holds 0 while uninitialised, or a reference

@@ -10,14 +10,14 @@
 
 bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frames) {
     stack_cache *c = &engine->stacks;
-    pthread_mutex_lock(&c->lock);
+    pthread_spin_lock(&c->lock);
     bool found = c->count > 0;
     if (found) {
         c->count--;
         *stack = c->spare[c->count].stack;
         *frames = c->spare[c->count].frames;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_spin_unlock(&c->lock);
     if (found) return true;
     const wafer_config *config = &engine->config;
     /* At least one entry each keeps the pointers valid when the configuration asks for none. */
@@ -31,10 +31,10 @@ bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frame
 
 void stack_cache_give(wafer_engine *engine, uint64_t *stack, call_frame *frames) {
     stack_cache *c = &engine->stacks;
-    pthread_mutex_lock(&c->lock);
+    pthread_spin_lock(&c->lock);
     bool kept = c->count < STACK_CACHE_SIZE;
     if (kept) c->spare[c->count++] = (struct spare_stack){stack, frames};
-    pthread_mutex_unlock(&c->lock);
+    pthread_spin_unlock(&c->lock);
     if (kept) return;
     free(stack);
     free(frames);
@@ -47,5 +47,5 @@ void stack_cache_free(wafer_engine *engine) {
         free(c->spare[i].frames);
     }
     c->count = 0;
-    pthread_mutex_destroy(&c->lock);
+    pthread_spin_destroy(&c->lock);
 }

@@ -8,7 +8,8 @@
 #
 #   BENCH_RUNS      runs per benchmark and engine (default 5)
 #   BENCH_PROGRAMS  which programs (default: all of bench/programs/)
-#   BENCH_ENGINES   which engines (default: native wasm2c v8 v8-liftoff wafer wabt)
+#   BENCH_ENGINES   which engines (default: native wasm2c v8 v8-liftoff wafer wafer-epoch wabt;
+#                   wafer-epoch is wafer with epoch interruption on and a deadline never reached)
 #   BENCH_TIMEOUT   seconds one run may take before it counts as failed (default 300)
 #   WAFER           the wafer binary (default build/wafer)
 #
@@ -45,7 +46,7 @@ status=0
 python3 "$here/bench/compute_measure.py" --dir "$out" --wafer "$out/wafer" \
     --node-runner "$here/bench/compute_node.cjs" --runs "${BENCH_RUNS:-5}" \
     --timeout "${BENCH_TIMEOUT:-300}" \
-    --engines "${BENCH_ENGINES:-native wasm2c v8 v8-liftoff wafer wabt}" \
+    --engines "${BENCH_ENGINES:-native wasm2c v8 v8-liftoff wafer wafer-epoch wabt}" \
     $programs || status=$?
 
 # Debian's python3 carries python3-matplotlib; a python3 earlier in PATH may not.

@@ -17,7 +17,7 @@ import sys
 import time
 
 # The engines in the order of the table, and how each runs a program.
-ENGINE_ORDER = ["native", "wasm2c", "v8", "v8-liftoff", "wafer", "wabt"]
+ENGINE_ORDER = ["native", "wasm2c", "v8", "v8-liftoff", "wafer", "wafer-epoch", "wabt"]
 
 
 def command(engine, program, args):
@@ -28,6 +28,8 @@ def command(engine, program, args):
         "v8": ["node", args.node_runner, wasm],
         "v8-liftoff": ["node", "--liftoff-only", args.node_runner, wasm],
         "wafer": [args.wafer, "run", wasm, "--invoke", "run"],
+        # epoch interruption on, with a deadline never reached: what the checks cost
+        "wafer-epoch": [args.wafer, "run", wasm, "--epoch-deadline", "1000000000", "--invoke", "run"],
         "wabt": ["wasm-interp", wasm, "--run-all-exports"],
     }[engine]
 

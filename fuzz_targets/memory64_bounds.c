@@ -201,10 +201,10 @@ static shape_limits limits_of(const mem_desc *m) {
     return (shape_limits){.min = m->min, .max = m->max, .has_max = m->has_max, .is64 = m->is64};
 }
 
-static void local_gets(shape_buf *body, uint32_t n) {
+static void local_gets(wasm_buf *body, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
-        shape_byte(body, SHAPE_OP_LOCAL_GET);
-        shape_uleb(body, i);
+        wasm_byte(body, SHAPE_OP_LOCAL_GET);
+        wasm_uleb(body, i);
     }
 }
 
@@ -213,8 +213,8 @@ static uint32_t build_func(shape_module *mod, const shape *s, const func_desc *f
     const mem_desc *m = &s->mems[f->mem], *m2 = &s->mems[f->mem2];
     uint8_t at = addr_type(m->is64), params[3], results[1];
     uint32_t np = 0, nr = 0;
-    shape_buf body = {0};
-    shape_uleb(&body, 0); /* no locals */
+    wasm_buf body = {0};
+    wasm_uleb(&body, 0); /* no locals */
     switch (f->kind) {
     case F_ACCESS:
         params[np++] = at;
@@ -253,9 +253,9 @@ static uint32_t build_func(shape_module *mod, const shape *s, const func_desc *f
         shape_op_memory(&body, SHAPE_OP_MEMORY_GROW, f->mem);
         break;
     }
-    shape_byte(&body, SHAPE_OP_END);
+    wasm_byte(&body, SHAPE_OP_END);
     uint32_t index = shape_func(mod, shape_type(mod, np, params, nr, results), &body);
-    shape_buf_free(&body);
+    wasm_buf_free(&body);
     return index;
 }
 

@@ -196,18 +196,18 @@ static void choose_importer(shape_input *in, mod_desc *d, const mod_desc *a) {
 static uint8_t addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
 
 static void emit_func(shape_module *mod, uint32_t np, const uint8_t *params, uint32_t nr,
-                      const uint8_t *results, const shape_buf *code, const char *name) {
-    shape_buf body = {0};
-    shape_uleb(&body, 0);
+                      const uint8_t *results, const wasm_buf *code, const char *name) {
+    wasm_buf body = {0};
+    wasm_uleb(&body, 0);
     for (uint32_t i = 0; i < np; i++) {
-        shape_byte(&body, SHAPE_OP_LOCAL_GET);
-        shape_uleb(&body, i);
+        wasm_byte(&body, SHAPE_OP_LOCAL_GET);
+        wasm_uleb(&body, i);
     }
-    shape_bytes(&body, code->data, code->len);
-    shape_byte(&body, SHAPE_OP_END);
+    wasm_bytes(&body, code->data, code->len);
+    wasm_byte(&body, SHAPE_OP_END);
     uint32_t f = shape_func(mod, shape_type(mod, np, params, nr, results), &body);
     shape_export(mod, name, SHAPE_KIND_FUNC, f);
-    shape_buf_free(&body);
+    wasm_buf_free(&body);
 }
 
 static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
@@ -238,7 +238,7 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
     }
     for (uint32_t i = 0; i < d->nmems; i++) {
         uint8_t at = addr_type(d->mems[i].is64), p[2];
-        shape_buf code = {0};
+        wasm_buf code = {0};
         p[0] = at, p[1] = SHAPE_I64;
         shape_op_memarg(&code, 0x29, 3, i, 0); /* i64.load */
         snprintf(name, sizeof name, "ld%u", i);
@@ -262,21 +262,21 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         shape_op_memory_copy(&code, i, src);
         snprintf(name, sizeof name, "cp%u", i);
         emit_func(&mod, 3, cp, 0, NULL, &code, name);
-        shape_buf_free(&code);
+        wasm_buf_free(&code);
     }
     for (uint32_t t = 0; t < d->ntabs; t++) {
         uint8_t p[2] = {SHAPE_I32, SHAPE_FUNCREF};
-        shape_buf code = {0};
-        shape_byte(&code, SHAPE_OP_TABLE_GET);
-        shape_uleb(&code, t);
+        wasm_buf code = {0};
+        wasm_byte(&code, SHAPE_OP_TABLE_GET);
+        wasm_uleb(&code, t);
         snprintf(name, sizeof name, "tg%u", t);
         emit_func(&mod, 1, p, 1, &p[1], &code, name);
         code.len = 0;
-        shape_byte(&code, SHAPE_OP_TABLE_SET);
-        shape_uleb(&code, t);
+        wasm_byte(&code, SHAPE_OP_TABLE_SET);
+        wasm_uleb(&code, t);
         snprintf(name, sizeof name, "ts%u", t);
         emit_func(&mod, 2, p, 0, NULL, &code, name);
-        shape_buf_free(&code);
+        wasm_buf_free(&code);
     }
     for (uint32_t i = 0; i < d->nelems; i++)
         shape_elem_active(&mod, d->elems[i].table, d->elems[i].offset, d->elems[i].funcs,

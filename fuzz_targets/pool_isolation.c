@@ -153,18 +153,18 @@ static uint8_t addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
 
 /* A function whose parameters go, in order, to one instruction (`code`), exported as name. */
 static void emit_func(shape_module *mod, uint32_t np, const uint8_t *params, uint32_t nr,
-                      const uint8_t *results, const shape_buf *code, const char *name) {
-    shape_buf body = {0};
-    shape_uleb(&body, 0);
+                      const uint8_t *results, const wasm_buf *code, const char *name) {
+    wasm_buf body = {0};
+    wasm_uleb(&body, 0);
     for (uint32_t i = 0; i < np; i++) {
-        shape_byte(&body, SHAPE_OP_LOCAL_GET);
-        shape_uleb(&body, i);
+        wasm_byte(&body, SHAPE_OP_LOCAL_GET);
+        wasm_uleb(&body, i);
     }
-    shape_bytes(&body, code->data, code->len);
-    shape_byte(&body, SHAPE_OP_END);
+    wasm_bytes(&body, code->data, code->len);
+    wasm_byte(&body, SHAPE_OP_END);
     uint32_t f = shape_func(mod, shape_type(mod, np, params, nr, results), &body);
     shape_export(mod, name, SHAPE_KIND_FUNC, f);
-    shape_buf_free(&body);
+    wasm_buf_free(&body);
 }
 
 /* Exports: "f<k>" (returns k), "M<i>", "T<t>", "G<g>"; writers "mg<i>" (memory.grow), "mf<i>"
@@ -173,12 +173,12 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
     shape_module mod;
     shape_module_init(&mod);
     char name[16];
-    shape_buf code = {0};
+    wasm_buf code = {0};
     uint8_t i32 = SHAPE_I32;
     for (uint32_t k = 0; k < d->nfuncs; k++) {
         code.len = 0;
-        shape_byte(&code, SHAPE_OP_I32_CONST);
-        shape_sleb(&code, k);
+        wasm_byte(&code, SHAPE_OP_I32_CONST);
+        wasm_sleb(&code, k);
         snprintf(name, sizeof name, "f%u", k);
         emit_func(&mod, 0, NULL, 1, &i32, &code, name);
     }
@@ -219,12 +219,12 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         snprintf(name, sizeof name, "G%u", g);
         shape_export(&mod, name, SHAPE_KIND_GLOBAL, g);
         code.len = 0;
-        shape_byte(&code, SHAPE_OP_GLOBAL_SET);
-        shape_uleb(&code, g);
+        wasm_byte(&code, SHAPE_OP_GLOBAL_SET);
+        wasm_uleb(&code, g);
         snprintf(name, sizeof name, "gs%u", g);
         emit_func(&mod, 1, &d->globs[g].type, 0, NULL, &code, name);
     }
-    shape_buf_free(&code);
+    wasm_buf_free(&code);
     for (uint32_t i = 0; i < d->nelems; i++)
         shape_elem_active(&mod, d->elems[i].table, d->elems[i].offset, d->elems[i].funcs,
                           d->elems[i].count);

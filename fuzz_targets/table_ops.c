@@ -99,34 +99,34 @@ static wafer_error *host_pass(void *env, wafer_caller *caller, const wafer_value
 
 /* ---- The module --------------------------------------------------------------------------- */
 
-static void op_index(shape_buf *b, uint8_t op, uint32_t index) {
-    shape_byte(b, op);
-    shape_uleb(b, index);
+static void op_index(wasm_buf *b, uint8_t op, uint32_t index) {
+    wasm_byte(b, op);
+    wasm_uleb(b, index);
 }
 
-static void i32_const(shape_buf *b, int32_t v) {
-    shape_byte(b, SHAPE_OP_I32_CONST);
-    shape_sleb(b, v);
+static void i32_const(wasm_buf *b, int32_t v) {
+    wasm_byte(b, SHAPE_OP_I32_CONST);
+    wasm_sleb(b, v);
 }
 
-static void prefixed(shape_buf *b, uint32_t sub) {
-    shape_byte(b, 0xFC);
-    shape_uleb(b, sub);
+static void prefixed(wasm_buf *b, uint32_t sub) {
+    wasm_byte(b, 0xFC);
+    wasm_uleb(b, sub);
 }
 
 /* call check(value on the stack, expected) */
-static void check_top(shape_buf *b, int64_t expected) {
+static void check_top(wasm_buf *b, int64_t expected) {
     i32_const(b, (int32_t)expected);
     op_index(b, 0x10, F_CHECK);
 }
 
-static void check_local(shape_buf *b, const model *m, uint32_t l) {
+static void check_local(wasm_buf *b, const model *m, uint32_t l) {
     op_index(b, 0x20, l);
     check_top(b, m->locals[l]);
 }
 
 /* One op of the program: emits its code and moves the model along. */
-static void emit_op(shape_input *in, shape_buf *b, model *m) {
+static void emit_op(shape_input *in, wasm_buf *b, model *m) {
     uint32_t a = shape_below(in, LOCALS), c = shape_below(in, LOCALS);
     switch (shape_below(in, 15)) {
     case 0: /* a = make() */
@@ -194,7 +194,7 @@ static void emit_op(shape_input *in, shape_buf *b, model *m) {
         op_index(b, 0x20, a);
         i32_const(b, (int32_t)n);
         prefixed(b, 17);
-        shape_uleb(b, 0);
+        wasm_uleb(b, 0);
         for (uint32_t k = 0; k < n; k++) m->table[i + k] = m->locals[a];
         break;
     }
@@ -205,8 +205,8 @@ static void emit_op(shape_input *in, shape_buf *b, model *m) {
         i32_const(b, (int32_t)s);
         i32_const(b, (int32_t)n);
         prefixed(b, 14);
-        shape_uleb(b, 0);
-        shape_uleb(b, 0);
+        wasm_uleb(b, 0);
+        wasm_uleb(b, 0);
         memmove(&m->table[d], &m->table[s], n * sizeof m->table[0]);
         break;
     }
@@ -215,42 +215,42 @@ static void emit_op(shape_input *in, shape_buf *b, model *m) {
         op_index(b, 0x20, a);
         i32_const(b, (int32_t)n);
         shape_op_table_grow(b, 0);
-        shape_byte(b, SHAPE_OP_DROP);
+        wasm_byte(b, SHAPE_OP_DROP);
         for (uint32_t k = 0; k < n; k++) m->table[m->table_size + k] = m->locals[a];
         m->table_size += n;
         break;
     }
     case 12: /* a = null */
-        shape_byte(b, 0xD0);
-        shape_byte(b, SHAPE_EXTERNREF);
+        wasm_byte(b, 0xD0);
+        wasm_byte(b, SHAPE_EXTERNREF);
         op_index(b, 0x21, a);
         m->locals[a] = -1;
         break;
     case 13: op_index(b, 0x10, F_COLLECT); break;
     case 14: /* an object made and dropped at once */
         op_index(b, 0x10, F_MAKE);
-        shape_byte(b, SHAPE_OP_DROP);
+        wasm_byte(b, SHAPE_OP_DROP);
         m->made++;
         break;
     }
 }
 
 /* nest(r, d): d > 0 ? nest(r, d - 1) : (collect(), r), so r sits in d + 1 frames. */
-static void emit_nest(shape_buf *b) {
-    shape_uleb(b, 0); /* no locals */
+static void emit_nest(wasm_buf *b) {
+    wasm_uleb(b, 0); /* no locals */
     op_index(b, 0x20, 1);
-    shape_byte(b, 0x04); /* if (result externref) */
-    shape_byte(b, SHAPE_EXTERNREF);
+    wasm_byte(b, 0x04); /* if (result externref) */
+    wasm_byte(b, SHAPE_EXTERNREF);
     op_index(b, 0x20, 0);
     op_index(b, 0x20, 1);
     i32_const(b, 1);
-    shape_byte(b, 0x6B); /* i32.sub */
+    wasm_byte(b, 0x6B); /* i32.sub */
     op_index(b, 0x10, F_NEST);
-    shape_byte(b, 0x05); /* else */
+    wasm_byte(b, 0x05); /* else */
     op_index(b, 0x10, F_COLLECT);
     op_index(b, 0x20, 0);
-    shape_byte(b, SHAPE_OP_END);
-    shape_byte(b, SHAPE_OP_END);
+    wasm_byte(b, SHAPE_OP_END);
+    wasm_byte(b, SHAPE_OP_END);
 }
 
 static bool build_module(shape_input *in, model *m, uint8_t **bytes, size_t *len) {
@@ -269,26 +269,26 @@ static bool build_module(shape_input *in, model *m, uint8_t **bytes, size_t *len
         uint32_t type;
     } funcs[] = {{"make", t_make}, {"check", t_check}, {"collect", t_none}, {"pass", t_pass}};
     for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++) {
-        shape_uleb(&mod.imports, 1);
-        shape_byte(&mod.imports, 'h');
-        shape_uleb(&mod.imports, strlen(funcs[i].name));
-        shape_bytes(&mod.imports, funcs[i].name, strlen(funcs[i].name));
-        shape_byte(&mod.imports, SHAPE_KIND_FUNC);
-        shape_uleb(&mod.imports, funcs[i].type);
+        wasm_uleb(&mod.imports, 1);
+        wasm_byte(&mod.imports, 'h');
+        wasm_uleb(&mod.imports, strlen(funcs[i].name));
+        wasm_bytes(&mod.imports, funcs[i].name, strlen(funcs[i].name));
+        wasm_byte(&mod.imports, SHAPE_KIND_FUNC);
+        wasm_uleb(&mod.imports, funcs[i].type);
         mod.nimports++;
     }
     shape_table(&mod, SHAPE_EXTERNREF, (shape_limits){m->table_size, TABLE_MAX, true, false});
     for (int g = 0; g < GLOBALS; g++) shape_global(&mod, SHAPE_EXTERNREF, true, 0);
 
-    shape_buf nest = {0};
+    wasm_buf nest = {0};
     emit_nest(&nest);
     shape_func(&mod, t_nest, &nest);
-    shape_buf_free(&nest);
+    wasm_buf_free(&nest);
 
-    shape_buf run = {0};
-    shape_uleb(&run, 1); /* one run of locals: LOCALS externrefs */
-    shape_uleb(&run, LOCALS);
-    shape_byte(&run, SHAPE_EXTERNREF);
+    wasm_buf run = {0};
+    wasm_uleb(&run, 1); /* one run of locals: LOCALS externrefs */
+    wasm_uleb(&run, LOCALS);
+    wasm_byte(&run, SHAPE_EXTERNREF);
     for (int n = 0; n < MAX_OPS && !shape_input_empty(in); n++) emit_op(in, &run, m);
     /* everything checked where it ended up */
     for (uint32_t l = 0; l < LOCALS; l++) check_local(&run, m, l);
@@ -301,9 +301,9 @@ static bool build_module(shape_input *in, model *m, uint8_t **bytes, size_t *len
         op_index(&run, 0x25, 0);
         check_top(&run, m->table[i]);
     }
-    shape_byte(&run, SHAPE_OP_END);
+    wasm_byte(&run, SHAPE_OP_END);
     uint32_t f_run = F_NEST + shape_func(&mod, t_none, &run);
-    shape_buf_free(&run);
+    wasm_buf_free(&run);
     shape_export(&mod, "run", SHAPE_KIND_FUNC, f_run);
     shape_export(&mod, "t", SHAPE_KIND_TABLE, 0);
     bool ok = shape_module_finish(&mod, bytes, len);

@@ -16,17 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct shape_buf {
-    uint8_t *data;
-    size_t len, capacity;
-    bool failed;
-} shape_buf;
-
-void shape_buf_free(shape_buf *buf);
-void shape_byte(shape_buf *buf, uint8_t byte);
-void shape_bytes(shape_buf *buf, const void *bytes, size_t len);
-void shape_uleb(shape_buf *buf, uint64_t value);
-void shape_sleb(shape_buf *buf, int64_t value);
+#include "wasm_writer.h" /* the byte buffer and LEB128 writers (oracles/) */
 
 /* Value and reference types, by their encoding. */
 enum {
@@ -48,7 +38,7 @@ typedef struct shape_limits {
 } shape_limits;
 
 typedef struct shape_module {
-    shape_buf types, imports, funcs, tables, memories, globals, exports, elems, code, datas;
+    wasm_buf types, imports, funcs, tables, memories, globals, exports, elems, code, datas;
     uint32_t ntypes, nimports, nexports, nelems, ndatas;
     uint32_t nfuncs, ntables, nmemories, nglobals; /* full index spaces */
     uint32_t table_defs, memory_defs;              /* definitions only */
@@ -69,7 +59,7 @@ uint32_t shape_table(shape_module *m, uint8_t elem, shape_limits limits);
  * reference type initialised to null (bits 0) or, for funcref, to ref.func (bits - 1). */
 uint32_t shape_global(shape_module *m, uint8_t type, bool is_mutable, uint64_t bits);
 /* body: local declarations, then instructions, ending with `end`. */
-uint32_t shape_func(shape_module *m, uint32_t type, const shape_buf *body);
+uint32_t shape_func(shape_module *m, uint32_t type, const wasm_buf *body);
 void shape_export(shape_module *m, const char *name, uint8_t kind, uint32_t index);
 /* An active data segment at a constant offset (i64.const for a 64-bit memory, else i32.const of
  * the low 32 bits), or a passive one. */
@@ -98,16 +88,16 @@ enum {
 };
 
 /* op with a memory index immediate (memory.size, memory.grow). */
-void shape_op_memory(shape_buf *code, uint8_t op, uint32_t memory);
+void shape_op_memory(wasm_buf *code, uint8_t op, uint32_t memory);
 /* A load or store: opcode, then the memarg (alignment log2, memory index, static offset). */
-void shape_op_memarg(shape_buf *code, uint8_t op, uint32_t align, uint32_t memory,
+void shape_op_memarg(wasm_buf *code, uint8_t op, uint32_t align, uint32_t memory,
                      uint64_t offset);
 /* 0xFC-prefixed instructions with their immediates. */
-void shape_op_memory_init(shape_buf *code, uint32_t data, uint32_t memory);
-void shape_op_data_drop(shape_buf *code, uint32_t data);
-void shape_op_memory_copy(shape_buf *code, uint32_t dst, uint32_t src);
-void shape_op_memory_fill(shape_buf *code, uint32_t memory);
-void shape_op_table_fill(shape_buf *code, uint32_t table);
-void shape_op_table_grow(shape_buf *code, uint32_t table);
+void shape_op_memory_init(wasm_buf *code, uint32_t data, uint32_t memory);
+void shape_op_data_drop(wasm_buf *code, uint32_t data);
+void shape_op_memory_copy(wasm_buf *code, uint32_t dst, uint32_t src);
+void shape_op_memory_fill(wasm_buf *code, uint32_t memory);
+void shape_op_table_fill(wasm_buf *code, uint32_t table);
+void shape_op_table_grow(wasm_buf *code, uint32_t table);
 
 #endif

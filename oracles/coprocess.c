@@ -1,5 +1,6 @@
 /* Long-lived child processes: see coprocess.h. */
 #include "coprocess.h"
+#include "text_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,27 +119,6 @@ static void keep_err(coprocess *cp, const char *bytes, size_t n) {
     cp->err_tail[cp->err_len] = '\0';
 }
 
-typedef struct text_buf {
-    char *data;
-    size_t len;
-    size_t capacity;
-} text_buf;
-
-static bool text_append(text_buf *buf, const char *bytes, size_t n) {
-    if (buf->len + n + 1 > buf->capacity) {
-        size_t capacity = buf->capacity ? buf->capacity : 4096;
-        while (capacity < buf->len + n + 1) capacity *= 2;
-        char *data = realloc(buf->data, capacity);
-        if (!data) return false;
-        buf->data = data;
-        buf->capacity = capacity;
-    }
-    memcpy(buf->data + buf->len, bytes, n);
-    buf->len += n;
-    buf->data[buf->len] = '\0';
-    return true;
-}
-
 /* Looks for end_line among the complete lines from *scan on; on finding it sets *end_at to its
  * start. Advances *scan past the complete lines looked at. */
 static bool find_end_line(const text_buf *buf, size_t *scan, const char *end_line,
@@ -231,7 +211,7 @@ bool coprocess_exchange(coprocess *cp, const uint8_t *request, size_t request_le
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(cp->out_fd, chunk, sizeof chunk);
             if (n > 0) {
-                if (!text_append(&buf, chunk, (size_t)n)) {
+                if (!text_buf_append(&buf, chunk, (size_t)n)) {
                     snprintf(why, why_size, "out of memory");
                     coprocess_stop(cp);
                     free(buf.data);
@@ -245,7 +225,7 @@ bool coprocess_exchange(coprocess *cp, const uint8_t *request, size_t request_le
             }
         }
     }
-    if (!buf.data && !text_append(&buf, "", 0)) {
+    if (!buf.data && !text_buf_append(&buf, "", 0)) {
         snprintf(why, why_size, "out of memory");
         coprocess_stop(cp);
         return false;

@@ -1,5 +1,6 @@
 /* Child processes with limits: see subprocess.h. */
 #include "subprocess.h"
+#include "text_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,28 +13,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* A growing output buffer, always NUL-terminated. */
-typedef struct out_buf {
-    char *data;
-    size_t len;
-    size_t capacity;
-} out_buf;
-
-static bool out_buf_append(out_buf *buf, const char *bytes, size_t n) {
-    if (buf->len + n + 1 > buf->capacity) {
-        size_t capacity = buf->capacity ? buf->capacity : 4096;
-        while (capacity < buf->len + n + 1) capacity *= 2;
-        char *data = realloc(buf->data, capacity);
-        if (!data) return false;
-        buf->data = data;
-        buf->capacity = capacity;
-    }
-    memcpy(buf->data + buf->len, bytes, n);
-    buf->len += n;
-    buf->data[buf->len] = '\0';
-    return true;
-}
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -130,8 +109,8 @@ bool subprocess_run(char *const argv[], const uint8_t *input, size_t input_len,
     fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
     void (*old_sigpipe)(int) = signal(SIGPIPE, SIG_IGN);
 
-    out_buf bufs[2] = {{0}, {0}};
-    bool oom = !out_buf_append(&bufs[0], "", 0) || !out_buf_append(&bufs[1], "", 0);
+    text_buf bufs[2] = {{0}, {0}};
+    bool oom = !text_buf_append(&bufs[0], "", 0) || !text_buf_append(&bufs[1], "", 0);
     size_t written = 0;
     if (!input || input_len == 0) close_fd(&in_pipe[1]);
     uint64_t start = now_ms(), last_output = start;
@@ -179,7 +158,7 @@ bool subprocess_run(char *const argv[], const uint8_t *input, size_t input_len,
             ssize_t r = read(fds[which[k]], chunk, sizeof chunk);
             if (r > 0) {
                 last_output = now_ms();
-                if (!killed && !out_buf_append(&bufs[which[k]], chunk, (size_t)r)) oom = true;
+                if (!killed && !text_buf_append(&bufs[which[k]], chunk, (size_t)r)) oom = true;
             } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close(fds[which[k]]);
                 fds[which[k]] = -1;

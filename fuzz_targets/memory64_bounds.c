@@ -111,7 +111,6 @@ typedef struct shape {
 /* ---- Choosing values near the edges ------------------------------------------------------- */
 
 static uint64_t index_bound(bool is64) { return is64 ? MAX_PAGES64 : MAX_PAGES32; }
-static uint8_t addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
 static uint64_t addr_mask(bool is64) { return is64 ? UINT64_MAX : UINT32_MAX; }
 
 /* A value near `end` (the first address past something), near 2^32 or 2^64, or anywhere. */
@@ -211,7 +210,7 @@ static void local_gets(wasm_buf *body, uint32_t n) {
 /* The function's type and body; see func_kind for what each does with its parameters. */
 static uint32_t build_func(shape_module *mod, const shape *s, const func_desc *f) {
     const mem_desc *m = &s->mems[f->mem], *m2 = &s->mems[f->mem2];
-    uint8_t at = addr_type(m->is64), params[3], results[1];
+    uint8_t at = shape_addr_type(m->is64), params[3], results[1];
     uint32_t np = 0, nr = 0;
     wasm_buf body = {0};
     wasm_uleb(&body, 0); /* no locals */
@@ -229,8 +228,8 @@ static uint32_t build_func(shape_module *mod, const shape *s, const func_desc *f
         shape_op_memory_fill(&body, f->mem);
         break;
     case F_COPY:
-        params[0] = at, params[1] = addr_type(m2->is64);
-        params[2] = addr_type(m->is64 && m2->is64), np = 3;
+        params[0] = at, params[1] = shape_addr_type(m2->is64);
+        params[2] = shape_addr_type(m->is64 && m2->is64), np = 3;
         local_gets(&body, np);
         shape_op_memory_copy(&body, f->mem, f->mem2);
         break;

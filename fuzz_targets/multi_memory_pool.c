@@ -193,23 +193,6 @@ static void choose_importer(shape_input *in, mod_desc *d, const mod_desc *a) {
 
 /* ---- Building modules ------------------------------------------------------------------- */
 
-static uint8_t addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
-
-static void emit_func(shape_module *mod, uint32_t np, const uint8_t *params, uint32_t nr,
-                      const uint8_t *results, const wasm_buf *code, const char *name) {
-    wasm_buf body = {0};
-    wasm_uleb(&body, 0);
-    for (uint32_t i = 0; i < np; i++) {
-        wasm_byte(&body, SHAPE_OP_LOCAL_GET);
-        wasm_uleb(&body, i);
-    }
-    wasm_bytes(&body, code->data, code->len);
-    wasm_byte(&body, SHAPE_OP_END);
-    uint32_t f = shape_func(mod, shape_type(mod, np, params, nr, results), &body);
-    shape_export(mod, name, SHAPE_KIND_FUNC, f);
-    wasm_buf_free(&body);
-}
-
 static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
     shape_module mod;
     shape_module_init(&mod);
@@ -237,31 +220,31 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         shape_export(&mod, name, SHAPE_KIND_TABLE, t);
     }
     for (uint32_t i = 0; i < d->nmems; i++) {
-        uint8_t at = addr_type(d->mems[i].is64), p[2];
+        uint8_t at = shape_addr_type(d->mems[i].is64), p[2];
         wasm_buf code = {0};
         p[0] = at, p[1] = SHAPE_I64;
         shape_op_memarg(&code, 0x29, 3, i, 0); /* i64.load */
         snprintf(name, sizeof name, "ld%u", i);
-        emit_func(&mod, 1, p, 1, &p[1], &code, name);
+        shape_export_code(&mod, 1, p, 1, &p[1], &code, name);
         code.len = 0;
         shape_op_memarg(&code, 0x37, 3, i, 0); /* i64.store */
         snprintf(name, sizeof name, "st%u", i);
-        emit_func(&mod, 2, p, 0, NULL, &code, name);
+        shape_export_code(&mod, 2, p, 0, NULL, &code, name);
         code.len = 0;
         shape_op_memory(&code, SHAPE_OP_MEMORY_SIZE, i);
         snprintf(name, sizeof name, "sz%u", i);
-        emit_func(&mod, 0, NULL, 1, &at, &code, name);
+        shape_export_code(&mod, 0, NULL, 1, &at, &code, name);
         code.len = 0;
         shape_op_memory(&code, SHAPE_OP_MEMORY_GROW, i);
         snprintf(name, sizeof name, "gr%u", i);
-        emit_func(&mod, 1, &at, 1, &at, &code, name);
+        shape_export_code(&mod, 1, &at, 1, &at, &code, name);
         uint32_t src = (i + 1) % d->nmems;
         bool src64 = d->mems[src].is64;
-        uint8_t cp[3] = {at, addr_type(src64), addr_type(d->mems[i].is64 && src64)};
+        uint8_t cp[3] = {at, shape_addr_type(src64), shape_addr_type(d->mems[i].is64 && src64)};
         code.len = 0;
         shape_op_memory_copy(&code, i, src);
         snprintf(name, sizeof name, "cp%u", i);
-        emit_func(&mod, 3, cp, 0, NULL, &code, name);
+        shape_export_code(&mod, 3, cp, 0, NULL, &code, name);
         wasm_buf_free(&code);
     }
     for (uint32_t t = 0; t < d->ntabs; t++) {
@@ -270,12 +253,12 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         wasm_byte(&code, SHAPE_OP_TABLE_GET);
         wasm_uleb(&code, t);
         snprintf(name, sizeof name, "tg%u", t);
-        emit_func(&mod, 1, p, 1, &p[1], &code, name);
+        shape_export_code(&mod, 1, p, 1, &p[1], &code, name);
         code.len = 0;
         wasm_byte(&code, SHAPE_OP_TABLE_SET);
         wasm_uleb(&code, t);
         snprintf(name, sizeof name, "ts%u", t);
-        emit_func(&mod, 2, p, 0, NULL, &code, name);
+        shape_export_code(&mod, 2, p, 0, NULL, &code, name);
         wasm_buf_free(&code);
     }
     for (uint32_t i = 0; i < d->nelems; i++)

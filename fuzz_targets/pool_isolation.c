@@ -149,24 +149,6 @@ static void choose_shape(shape_input *in, mod_desc *d) {
 
 /* ---- Building modules ------------------------------------------------------------------- */
 
-static uint8_t addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
-
-/* A function whose parameters go, in order, to one instruction (`code`), exported as name. */
-static void emit_func(shape_module *mod, uint32_t np, const uint8_t *params, uint32_t nr,
-                      const uint8_t *results, const wasm_buf *code, const char *name) {
-    wasm_buf body = {0};
-    wasm_uleb(&body, 0);
-    for (uint32_t i = 0; i < np; i++) {
-        wasm_byte(&body, SHAPE_OP_LOCAL_GET);
-        wasm_uleb(&body, i);
-    }
-    wasm_bytes(&body, code->data, code->len);
-    wasm_byte(&body, SHAPE_OP_END);
-    uint32_t f = shape_func(mod, shape_type(mod, np, params, nr, results), &body);
-    shape_export(mod, name, SHAPE_KIND_FUNC, f);
-    wasm_buf_free(&body);
-}
-
 /* Exports: "f<k>" (returns k), "M<i>", "T<t>", "G<g>"; writers "mg<i>" (memory.grow), "mf<i>"
  * (memory.fill), "tg<t>" (table.grow), "tf<t>" (table.fill), "gs<g>" (global.set). */
 static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
@@ -180,7 +162,7 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         wasm_byte(&code, SHAPE_OP_I32_CONST);
         wasm_sleb(&code, k);
         snprintf(name, sizeof name, "f%u", k);
-        emit_func(&mod, 0, NULL, 1, &i32, &code, name);
+        shape_export_code(&mod, 0, NULL, 1, &i32, &code, name);
     }
     for (uint32_t i = 0; i < d->nmems; i++) {
         const mem_decl *m = &d->mems[i];
@@ -188,15 +170,15 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
                                           .is64 = m->is64});
         snprintf(name, sizeof name, "M%u", i);
         shape_export(&mod, name, SHAPE_KIND_MEMORY, i);
-        uint8_t at = addr_type(m->is64), p[3] = {at, SHAPE_I32, at};
+        uint8_t at = shape_addr_type(m->is64), p[3] = {at, SHAPE_I32, at};
         code.len = 0;
         shape_op_memory(&code, SHAPE_OP_MEMORY_GROW, i);
         snprintf(name, sizeof name, "mg%u", i);
-        emit_func(&mod, 1, &at, 1, &at, &code, name);
+        shape_export_code(&mod, 1, &at, 1, &at, &code, name);
         code.len = 0;
         shape_op_memory_fill(&code, i);
         snprintf(name, sizeof name, "mf%u", i);
-        emit_func(&mod, 3, p, 0, NULL, &code, name);
+        shape_export_code(&mod, 3, p, 0, NULL, &code, name);
     }
     for (uint32_t t = 0; t < d->ntabs; t++) {
         const tab_decl *tab = &d->tabs[t];
@@ -208,11 +190,11 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         code.len = 0;
         shape_op_table_grow(&code, t);
         snprintf(name, sizeof name, "tg%u", t);
-        emit_func(&mod, 2, grow, 1, &i32, &code, name);
+        shape_export_code(&mod, 2, grow, 1, &i32, &code, name);
         code.len = 0;
         shape_op_table_fill(&code, t);
         snprintf(name, sizeof name, "tf%u", t);
-        emit_func(&mod, 3, fill, 0, NULL, &code, name);
+        shape_export_code(&mod, 3, fill, 0, NULL, &code, name);
     }
     for (uint32_t g = 0; g < d->nglobs; g++) {
         shape_global(&mod, d->globs[g].type, true, d->globs[g].bits);
@@ -222,7 +204,7 @@ static bool build_module(const mod_desc *d, uint8_t **bytes, size_t *len) {
         wasm_byte(&code, SHAPE_OP_GLOBAL_SET);
         wasm_uleb(&code, g);
         snprintf(name, sizeof name, "gs%u", g);
-        emit_func(&mod, 1, &d->globs[g].type, 0, NULL, &code, name);
+        shape_export_code(&mod, 1, &d->globs[g].type, 0, NULL, &code, name);
     }
     wasm_buf_free(&code);
     for (uint32_t i = 0; i < d->nelems; i++)

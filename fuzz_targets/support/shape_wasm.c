@@ -110,6 +110,22 @@ uint32_t shape_func(shape_module *m, uint32_t type, const wasm_buf *body) {
     return m->nfuncs++;
 }
 
+void shape_export_code(shape_module *m, uint32_t nparams, const uint8_t *params,
+                       uint32_t nresults, const uint8_t *results, const wasm_buf *code,
+                       const char *name) {
+    wasm_buf body = {0};
+    wasm_uleb(&body, 0); /* no locals */
+    for (uint32_t i = 0; i < nparams; i++) {
+        wasm_byte(&body, SHAPE_OP_LOCAL_GET);
+        wasm_uleb(&body, i);
+    }
+    wasm_bytes(&body, code->data, code->len);
+    wasm_byte(&body, SHAPE_OP_END);
+    uint32_t f = shape_func(m, shape_type(m, nparams, params, nresults, results), &body);
+    shape_export(m, name, SHAPE_KIND_FUNC, f);
+    wasm_buf_free(&body);
+}
+
 void shape_export(shape_module *m, const char *field, uint8_t kind, uint32_t index) {
     name(&m->exports, field);
     wasm_byte(&m->exports, kind);

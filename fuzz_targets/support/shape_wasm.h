@@ -60,6 +60,13 @@ uint32_t shape_table(shape_module *m, uint8_t elem, shape_limits limits);
 uint32_t shape_global(shape_module *m, uint8_t type, bool is_mutable, uint64_t bits);
 /* body: local declarations, then instructions, ending with `end`. */
 uint32_t shape_func(shape_module *m, uint32_t type, const wasm_buf *body);
+/* A function of its own type whose parameters go, in order, to the instructions `code`,
+ * exported as `name`: the wrappers the targets call an instruction through. */
+void shape_export_code(shape_module *m, uint32_t nparams, const uint8_t *params,
+                       uint32_t nresults, const uint8_t *results, const wasm_buf *code,
+                       const char *name);
+/* The type of an address into a memory of this index type. */
+static inline uint8_t shape_addr_type(bool is64) { return is64 ? SHAPE_I64 : SHAPE_I32; }
 void shape_export(shape_module *m, const char *name, uint8_t kind, uint32_t index);
 /* An active data segment at a constant offset (i64.const for a 64-bit memory, else i32.const of
  * the low 32 bits), or a passive one. */

@@ -801,19 +801,9 @@ static bool run_module(oracle_session *s, const oracle_module *m, observation_li
 static bool binaryen_open(const oracle_options *options, oracle_session **out, char *why,
                           size_t why_size) {
     static const char *const tools[] = {"wasm-opt", "wasm-validate"};
-    for (size_t i = 0; i < 2; i++) {
-        char *argv[] = {(char *)tools[i], "--version", NULL};
-        subprocess_limits limits = {.time_ms = 10000};
-        subprocess_result res;
-        if (!subprocess_run(argv, NULL, 0, &limits, &res, why, why_size)) return false;
-        bool works = res.end == SUBPROCESS_EXITED && res.status == 0;
-        subprocess_result_free(&res);
-        if (!works) {
-            snprintf(why, why_size, "%s --version failed (are binaryen and wabt installed?)",
-                     tools[i]);
+    for (size_t i = 0; i < 2; i++)
+        if (!subprocess_tool_works(tools[i], i == 0 ? "binaryen" : "wabt", why, why_size))
             return false;
-        }
-    }
     oracle_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(why, why_size, "out of memory");

@@ -206,3 +206,14 @@ void subprocess_result_free(subprocess_result *result) {
     free(result->err);
     memset(result, 0, sizeof *result);
 }
+
+bool subprocess_tool_works(const char *tool, const char *needs, char *why, size_t why_size) {
+    char *argv[] = {(char *)tool, "--version", NULL};
+    subprocess_limits limits = {.time_ms = 10000};
+    subprocess_result res;
+    if (!subprocess_run(argv, NULL, 0, &limits, &res, why, why_size)) return false;
+    bool works = res.end == SUBPROCESS_EXITED && res.status == 0;
+    subprocess_result_free(&res);
+    if (!works) snprintf(why, why_size, "%s --version failed (is %s installed?)", tool, needs);
+    return works;
+}

@@ -39,5 +39,8 @@ bool subprocess_run(char *const argv[], const uint8_t *input, size_t input_len,
                     const subprocess_limits *limits, subprocess_result *out, char *why,
                     size_t why_size);
 void subprocess_result_free(subprocess_result *result);
+/* Whether `tool --version` runs and exits 0 within 10 s; if not, why says so, naming `needs`
+ * (what to install). */
+bool subprocess_tool_works(const char *tool, const char *needs, char *why, size_t why_size);
 
 #endif

@@ -1175,16 +1175,7 @@ static bool run_batch(oracle_session *s, const item_plan *plans, size_t count,
 
 static bool wabt_open(const oracle_options *options, oracle_session **out, char *why,
                       size_t why_size) {
-    char *argv[] = {TOOL, "--version", NULL};
-    subprocess_limits limits = {.time_ms = 10000};
-    subprocess_result res;
-    if (!subprocess_run(argv, NULL, 0, &limits, &res, why, why_size)) return false;
-    bool works = res.end == SUBPROCESS_EXITED && res.status == 0;
-    subprocess_result_free(&res);
-    if (!works) {
-        snprintf(why, why_size, "%s --version failed (is wabt installed?)", TOOL);
-        return false;
-    }
+    if (!subprocess_tool_works(TOOL, "wabt", why, why_size)) return false;
     oracle_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(why, why_size, "out of memory");

@@ -79,12 +79,13 @@ static wafer_func *stub_func_new(wafer_store *store, wafer_engine *engine, FILE 
 }
 
 /* The runtime's error when it refuses to make the object; a function stub that could not be made
- * (memory ran out) is a NULL error with a NULL function. */
-static wafer_error *stub_extern_new(wafer_store *store, FILE *log,
+ * (memory ran out) is a NULL error with a NULL function. Functions belong to the store, or with
+ * store NULL to the engine (which then makes nothing else: the caller checked). */
+static wafer_error *stub_extern_new(wafer_store *store, wafer_engine *engine, FILE *log,
                                     const wafer_import_desc *import, wafer_extern *out) {
     out->kind = import->type.kind;
     switch (import->type.kind) {
-    case WAFER_EXTERN_FUNC: out->of.func = stub_func_new(store, NULL, log, import); return NULL;
+    case WAFER_EXTERN_FUNC: out->of.func = stub_func_new(store, engine, log, import); return NULL;
     case WAFER_EXTERN_MEMORY:
         return wafer_memory_new(store, &import->type.of.memory, &out->of.memory);
     case WAFER_EXTERN_TABLE:
@@ -97,8 +98,8 @@ static wafer_error *stub_extern_new(wafer_store *store, FILE *log,
     return NULL;
 }
 
-bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
-                      wafer_extern **out, char *why, size_t why_size) {
+static bool stubs_new(wafer_store *store, wafer_engine *engine, const wafer_module *module,
+                      FILE *log, wafer_extern **out, char *why, size_t why_size) {
     size_t count = wafer_module_import_count(module);
     wafer_extern *externs = calloc(count + 1, sizeof *externs);
     if (!externs) {
@@ -107,7 +108,7 @@ bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
     }
     for (size_t i = 0; i < count; i++) {
         wafer_import_desc import = wafer_module_import(module, i);
-        wafer_error *err = stub_extern_new(store, log, &import, &externs[i]);
+        wafer_error *err = stub_extern_new(store, engine, log, &import, &externs[i]);
         bool no_func = !err && externs[i].kind == WAFER_EXTERN_FUNC && !externs[i].of.func;
         if (err || no_func) {
             snprintf(why, why_size, "cannot make a stand-in for import %zu: %s", i,
@@ -121,6 +122,11 @@ bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
     return true;
 }
 
+bool stub_imports_new(wafer_store *store, const wafer_module *module, FILE *log,
+                      wafer_extern **out, char *why, size_t why_size) {
+    return stubs_new(store, NULL, module, log, out, why, why_size);
+}
+
 bool stub_imports_new_for_engine(wafer_engine *engine, const wafer_module *module, FILE *log,
                                  wafer_extern **out, char *why, size_t why_size) {
     size_t count = wafer_module_import_count(module);
@@ -129,20 +135,5 @@ bool stub_imports_new_for_engine(wafer_engine *engine, const wafer_module *modul
             snprintf(why, why_size, "import %zu is not a function; its stand-in needs a store", i);
             return false;
         }
-    wafer_extern *externs = calloc(count + 1, sizeof *externs);
-    if (!externs) {
-        snprintf(why, why_size, "out of memory");
-        return false;
-    }
-    for (size_t i = 0; i < count; i++) {
-        wafer_import_desc import = wafer_module_import(module, i);
-        externs[i].kind = WAFER_EXTERN_FUNC;
-        if (!(externs[i].of.func = stub_func_new(NULL, engine, log, &import))) {
-            snprintf(why, why_size, "cannot make a stand-in for import %zu: out of memory", i);
-            free(externs);
-            return false;
-        }
-    }
-    *out = externs;
-    return true;
+    return stubs_new(NULL, engine, module, log, out, why, why_size);
 }

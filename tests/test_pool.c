@@ -415,6 +415,62 @@ static void test_threads_share_the_pool_safely(void **state) {
     wafer_engine_delete(shared.engine);
 }
 
+/* An instance counts on its module in the shard of the thread that made it, and gives the count
+ * back from whichever thread drops it. Here the module's own reference goes first and instances
+ * made on two threads are dropped on a third: the module lives while any instance does (its
+ * memory still reads right) and is freed with the last one (LeakSanitizer checks at exit). */
+static void *delete_store(void *store) {
+    wafer_store_delete(store);
+    return NULL;
+}
+
+typedef struct made_elsewhere {
+    wafer_engine *engine;
+    wafer_module *module;
+    wafer_store *store; /* out: holds one live instance */
+} made_elsewhere;
+
+static void *instantiate_and_keep(void *arg) {
+    made_elsewhere *job = arg;
+    job->store = wafer_store_new(job->engine);
+    wafer_instance *instance = NULL;
+    wafer_error *err = wafer_instance_new(job->store, job->module, NULL, 0, &instance);
+    if (err) {
+        wafer_error_free(err);
+        wafer_store_delete(job->store);
+        job->store = NULL;
+    }
+    return NULL;
+}
+
+static void test_module_outlives_its_reference_across_threads(void **state) {
+    for (int pooling = 0; pooling < 2; pooling++) {
+        wafer_engine *engine = machinery_engine(
+            pooling ? WAFER_ALLOCATOR_POOLING : WAFER_ALLOCATOR_ON_DEMAND, true, NULL);
+        wafer_module *module = machinery_module(engine, WASM(img));
+        made_elsewhere jobs[2] = {{engine, module, NULL}, {engine, module, NULL}};
+        pthread_t threads[2];
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(pthread_create(&threads[i], NULL, instantiate_and_keep, &jobs[i]), 0);
+            assert_int_equal(pthread_join(threads[i], NULL), 0);
+            assert_non_null(jobs[i].store);
+        }
+        wafer_store *here = wafer_store_new(engine);
+        wafer_instance *instance = machinery_instance(here, module, NULL, 0, NULL);
+        wafer_module_release(module);
+        assert_memory_equal(wafer_memory_data(machinery_memory(instance, "mem")), "heLLo", 5);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(pthread_create(&threads[i], NULL, delete_store, jobs[i].store), 0);
+            assert_int_equal(pthread_join(threads[i], NULL), 0);
+        }
+        assert_memory_equal(wafer_memory_data(machinery_memory(instance, "mem")), "heLLo", 5);
+        pthread_t last;
+        assert_int_equal(pthread_create(&last, NULL, delete_store, here), 0);
+        assert_int_equal(pthread_join(last, NULL), 0);
+        wafer_engine_delete(engine);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_one_define_two),
@@ -428,6 +484,7 @@ int main(void) {
         cmocka_unit_test(test_affinity_across_threads),
         cmocka_unit_test(test_every_slot_reachable_from_any_thread),
         cmocka_unit_test(test_threads_share_the_pool_safely),
+        cmocka_unit_test(test_module_outlives_its_reference_across_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

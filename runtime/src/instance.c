@@ -185,7 +185,7 @@ void instance_destroy(wafer_instance *instance) {
     for (uint32_t d = 0; d < m->num_globals - m->num_imported_globals; d++)
         global_value_release(&instance->defined_globals[d]);
     instance_funcs_free(instance);
-    wafer_module_release(instance->module);
+    module_release_for_instance(instance->module, instance->module_ref_shard);
     free(instance);
 }
 
@@ -454,7 +454,7 @@ wafer_error *instance_new_matched(wafer_store *store, wafer_module *module,
     instance->defined_globals = (wafer_global *)(block + layout.defined_globals);
     instance->elems = (instance_elem *)(block + layout.elems);
     instance->data_dropped = (uint64_t *)(block + layout.data_dropped);
-    wafer_module_retain(module);
+    instance->module_ref_shard = module_retain_for_instance(module);
     instance->module = module;
     instance->store = store;
     if ((err = allocate(instance, imports))) {

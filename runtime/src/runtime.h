@@ -170,7 +170,8 @@ struct instance_allocation {
 };
 
 struct wafer_instance {
-    wafer_module *module; /* retained */
+    wafer_module *module; /* retained through module_retain_for_instance, in module_ref_shard */
+    uint32_t module_ref_shard;
     wafer_store *store;
     wafer_func **imported_funcs; /* by import index among functions */
     func_objects func_objects;   /* defined functions that escaped, see instance_func */

@@ -261,7 +261,7 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
 
 #define CHECK_DEADLINE()                                                                          \
     do {                                                                                          \
-        if (engine_epoch(engine) >= store->epoch_deadline) TRAP(INTERRUPTED);                     \
+        if (__builtin_expect(engine_epoch(engine) >= deadline, 0)) TRAP(INTERRUPTED);             \
     } while (0)
 #define CHECK_INTERRUPTS()                                                                        \
     do {                                                                                          \
@@ -353,6 +353,9 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
 
     const wafer_engine *const engine = store->engine;
     const bool epoch_interruption = engine->config.epoch_interruption;
+    /* The store's deadline, kept here: only a host function can move it, so it is read again
+     * after each host call. */
+    uint64_t deadline = store->epoch_deadline;
     const uint32_t max_depth = engine->config.max_call_depth;
     const size_t stack_slots = engine->config.stack_slots;
     uint64_t *const stack = store->stack;
@@ -790,6 +793,7 @@ call:
         /* The caller's whole frame stays live across the host call. */
         err = call_host(store, callee, instance, callee_fp, fp + code->frame_size);
         if (err) goto failed;
+        deadline = store->epoch_deadline;
         pc = return_pc;
         DISPATCH();
     }

@@ -11,7 +11,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 INCLUDES := -Iruntime/include -Iruntime/src
 
-RUNTIME_SRC := $(sort $(wildcard runtime/src/*.c))
+# The runtime, and beside it WASI preview 1 (runtime/src/wasi, public header wafer_wasi.h).
+RUNTIME_SRC := $(sort $(wildcard runtime/src/*.c)) $(sort $(wildcard runtime/src/wasi/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 ORACLE_SRC := $(sort $(wildcard oracles/*.c))
 GEN_SRC := $(sort $(wildcard fuzz_targets/gen/*.c))
@@ -33,7 +34,7 @@ deps:
 $(B)/wafer: $(RELEASE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
+$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h runtime/src/wasi/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
@@ -41,7 +42,7 @@ asan: $(B)/asan/wafer
 $(B)/asan/wafer: $(ASAN_OBJ)
 	$(SAN_CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
+$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h runtime/src/wasi/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -c $< -o $@
 

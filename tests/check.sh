@@ -71,7 +71,7 @@ werror_stage() {
   local stage=$1 cc=$2 log=$logs/$1.log bad=0 src
   echo "== $stage: every source with $cc -Werror"
   : >"$log"
-  for src in runtime/src/*.c oracles/*.c cli/*.c; do
+  for src in runtime/src/*.c runtime/src/wasi/*.c oracles/*.c cli/*.c; do
     if ! "$cc" "${WERROR_FLAGS[@]}" -c "$src" -o /dev/null >>"$log" 2>&1; then
       echo "$src does not compile cleanly with $cc" >>"$log"
       bad=$((bad + 1))

@@ -78,6 +78,11 @@ $(B)/tests/test_gen: tests/test_gen.c $(ASAN_RUNTIME_OBJ) $(ASAN_GEN_OBJ)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $^ -lcmocka -lm
 
+# The WASI tests link their shared fixture (tests/wasi_fixture.c) too.
+$(B)/tests/test_wasi_%: tests/test_wasi_%.c tests/wasi_fixture.c tests/wasi_fixture.h $(ASAN_RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $(filter %.c %.o,$^) -lcmocka -lm -lpthread
+
 unit: deps $(UNIT_BIN)
 	@./tests/run_unit.sh $(UNIT_BIN)
 

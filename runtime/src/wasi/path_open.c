@@ -6,7 +6,8 @@
  *   file can hold (fd_rights_for).
  * - fdflags DSYNC needs the right FD_DATASYNC, RSYNC and SYNC need FD_SYNC (witx).
  * - The host open mode follows the rights: writing rights open for writing, reading rights (or
- *   none) for reading.
+ *   none) for reading. With oflags DIRECTORY it is reading only: a directory cannot be opened
+ *   for writing, and the rights a directory may hold contain no writing ones anyway.
  * - The path is resolved beneath dirfd (resolve.h) and opened with O_NOFOLLOW. If the last
  *   component turns into a link between resolution and open (ELOOP while following), the path
  *   is resolved again, at most RESOLVE_MAX_SYMLINKS times, so a race cannot make the open follow
@@ -40,7 +41,8 @@ static int host_open_flags(uint32_t oflags, uint32_t fdflags, wasi_rights base) 
     if (fdflags & WASI_FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
     if (fdflags & WASI_FDFLAG_RSYNC) flags |= O_RSYNC;
     if (fdflags & WASI_FDFLAG_SYNC) flags |= O_SYNC;
-    bool write = base & OPEN_WRITE_RIGHTS, read = base & OPEN_READ_RIGHTS;
+    bool write = (base & OPEN_WRITE_RIGHTS) && !(oflags & WASI_OFLAG_DIRECTORY);
+    bool read = base & OPEN_READ_RIGHTS;
     flags |= write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
     return flags;
 }

@@ -366,6 +366,18 @@ static bool parse_positive(const char *flag, const char *text, uint64_t *out) {
     return true;
 }
 
+/* Whether the module exports a function named name that takes no parameters: the export each
+ * iteration calls (instantiate_and_call). */
+static bool has_trivial_export(const wafer_module *module, const char *name) {
+    for (size_t i = 0; i < wafer_module_export_count(module); i++) {
+        wafer_export_desc e = wafer_module_export(module, i);
+        if (e.type.kind == WAFER_EXTERN_FUNC && e.name.len == strlen(name) &&
+            memcmp(e.name.bytes, name, e.name.len) == 0)
+            return e.type.of.func->num_params == 0;
+    }
+    return false;
+}
+
 static int bench_instantiate(const cli_options *opts, const char *path, uint64_t iterations,
                              uint64_t threads, uint64_t rss, const char *call_name,
                              uint64_t budget_ns, bool phases) {
@@ -400,6 +412,9 @@ static int bench_instantiate(const cli_options *opts, const char *path, uint64_t
         wafer_error_free(err);
         goto done;
     }
+    if (!has_trivial_export(s.module, call_name))
+        printf("call: no export \"%s\" without parameters: each iteration is instantiate + "
+               "drop\n", call_name);
     s.stub_log = fopen("/dev/null", "w");
     if (!s.stub_log) {
         fprintf(stderr, "wafer bench: cannot open /dev/null\n");

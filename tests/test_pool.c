@@ -6,6 +6,7 @@
 #include "machinery.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -264,6 +265,212 @@ static void test_pool_reservation_refused(void **state) {
     sys_fail_after(SYS_MMAP, 0);
 }
 
+/* ---- Threads: the free lists are sharded by thread (pool.c) --------------------------------- */
+
+typedef struct pool_thread_job {
+    wafer_engine *engine;
+    wafer_module *module;
+    uint32_t slot; /* the slot its instance had */
+} pool_thread_job;
+
+/* Instantiates the job's module in a thread of its own and drops it, so the slot goes back to
+ * that thread's shard. */
+static void *instantiate_and_drop(void *arg) {
+    pool_thread_job *job = arg;
+    wafer_store *store = wafer_store_new(job->engine);
+    wafer_instance *instance = NULL;
+    wafer_error *err = wafer_instance_new(store, job->module, NULL, 0, &instance);
+    job->slot = err ? UINT32_MAX : instance->allocation.slot;
+    wafer_error_free(err);
+    wafer_store_delete(store);
+    return NULL;
+}
+
+static void run_in_thread(pool_thread_job *job) {
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, instantiate_and_drop, job), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+}
+
+/* Invariant 5 across threads: a slot dropped by another thread (so free in another shard) is
+ * still the one this thread gets for the same module, ahead of every never-used slot, and it
+ * needs no mmap. */
+static void test_affinity_across_threads(void **state) {
+    wafer_engine *engine = machinery_engine(WAFER_ALLOCATOR_POOLING, true, NULL);
+    wafer_module *module = machinery_module(engine, WASM(img));
+    for (int round = 0; round < 8; round++) {
+        pool_thread_job job = {engine, module, UINT32_MAX};
+        run_in_thread(&job);
+        assert_int_not_equal(job.slot, UINT32_MAX);
+        uint64_t mmaps = sys_call_count(SYS_MMAP);
+        wafer_store *store = wafer_store_new(engine);
+        wafer_instance *instance = machinery_instance(store, module, NULL, 0, NULL);
+        assert_int_equal(instance->allocation.slot, job.slot);
+        assert_int_equal(sys_call_count(SYS_MMAP), mmaps);
+        assert_memory_equal(wafer_memory_data(machinery_memory(instance, "mem")), "heLLo", 5);
+        wafer_store_delete(store);
+    }
+    wafer_module_release(module);
+    wafer_engine_delete(engine);
+}
+
+/* Sharding never refuses what the pool has: slots all dropped by one thread (so all free in its
+ * shard) can all be live at once in another, and one more is refused. */
+static void test_every_slot_reachable_from_any_thread(void **state) {
+    wafer_engine *engine = machinery_engine(WAFER_ALLOCATOR_POOLING, true, NULL);
+    wafer_module *module = machinery_module(engine, WASM(img));
+    wafer_module *other = machinery_module(engine, WASM(img2));
+    enum { SLOTS = 4 }; /* machinery_engine's pool */
+    pool_thread_job jobs[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        jobs[i] = (pool_thread_job){engine, i % 2 ? other : module, UINT32_MAX};
+        run_in_thread(&jobs[i]);
+        assert_int_not_equal(jobs[i].slot, UINT32_MAX);
+    }
+    wafer_store *stores[SLOTS + 1];
+    bool seen[SLOTS] = {false};
+    for (int i = 0; i < SLOTS; i++) {
+        stores[i] = wafer_store_new(engine);
+        wafer_instance *instance = machinery_instance(stores[i], module, NULL, 0, NULL);
+        uint32_t slot = instance->allocation.slot;
+        assert_true(slot < SLOTS);
+        assert_false(seen[slot]);
+        seen[slot] = true;
+        /* a slot that held the other module shows this one's image, nothing of the other's */
+        wafer_memory *memory = machinery_memory(instance, "mem");
+        assert_memory_equal(wafer_memory_data(memory), "heLLo", 5);
+        assert_true(machinery_zero(memory, 100, 105));
+    }
+    stores[SLOTS] = wafer_store_new(engine);
+    wafer_error *err;
+    assert_null(machinery_instance(stores[SLOTS], module, NULL, 0, &err));
+    assert_non_null(strstr(wafer_error_message(err), "in use"));
+    wafer_error_free(err);
+    for (int i = 0; i <= SLOTS; i++) wafer_store_delete(stores[i]);
+    wafer_module_release(module);
+    wafer_module_release(other);
+    wafer_engine_delete(engine);
+}
+
+/* Threads instantiating and dropping at once, two modules each, on a pool with one slot more
+ * than there are threads: no slot is ever live twice, and every instance starts with exactly its
+ * module's initial memory, although the last user of its slot scribbled over it. */
+enum { STRESS_THREADS = 3, STRESS_ROUNDS = 1500 };
+typedef struct stress_shared {
+    wafer_engine *engine;
+    wafer_module *modules[2];
+    uint32_t live[STRESS_THREADS + 1]; /* per slot: instances live in it (atomic) */
+    uint32_t failures;                 /* atomic */
+} stress_shared;
+
+static void stress_fail(stress_shared *shared) {
+    __atomic_fetch_add(&shared->failures, 1, __ATOMIC_RELAXED);
+}
+
+static void *stress_thread(void *arg) {
+    stress_shared *shared = arg;
+    for (int round = 0; round < STRESS_ROUNDS; round++) {
+        bool first = round % 3 != 0;
+        wafer_store *store = wafer_store_new(shared->engine);
+        wafer_instance *instance = NULL;
+        wafer_error *err =
+            wafer_instance_new(store, shared->modules[first ? 0 : 1], NULL, 0, &instance);
+        if (err) {
+            stress_fail(shared);
+            wafer_error_free(err);
+            wafer_store_delete(store);
+            continue;
+        }
+        uint32_t slot = instance->allocation.slot;
+        if (slot > STRESS_THREADS ||
+            __atomic_add_fetch(&shared->live[slot], 1, __ATOMIC_ACQ_REL) != 1)
+            stress_fail(shared);
+        wafer_extern ext;
+        if (!wafer_instance_export(instance, "mem", 3, &ext)) stress_fail(shared);
+        uint8_t *data = wafer_memory_data(ext.of.memory);
+        bool clean = first ? memcmp(data, "heLLo", 5) == 0 && data[100] == 0
+                           : data[0] == 0 && memcmp(data + 100, "other", 5) == 0;
+        if (!clean) stress_fail(shared);
+        memset(data, 0xA5, 200);
+        if (slot <= STRESS_THREADS) __atomic_sub_fetch(&shared->live[slot], 1, __ATOMIC_ACQ_REL);
+        wafer_store_delete(store);
+    }
+    return NULL;
+}
+
+static void tweak_stress(wafer_config *c) { c->pooling.total_instances = STRESS_THREADS + 1; }
+
+static void test_threads_share_the_pool_safely(void **state) {
+    stress_shared shared = {0};
+    shared.engine = machinery_engine(WAFER_ALLOCATOR_POOLING, true, tweak_stress);
+    shared.modules[0] = machinery_module(shared.engine, WASM(img));
+    shared.modules[1] = machinery_module(shared.engine, WASM(img2));
+    pthread_t threads[STRESS_THREADS];
+    for (int i = 0; i < STRESS_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, stress_thread, &shared), 0);
+    for (int i = 0; i < STRESS_THREADS; i++) assert_int_equal(pthread_join(threads[i], NULL), 0);
+    assert_int_equal(shared.failures, 0);
+    wafer_module_release(shared.modules[0]);
+    wafer_module_release(shared.modules[1]);
+    wafer_engine_delete(shared.engine);
+}
+
+/* An instance counts on its module in the shard of the thread that made it, and gives the count
+ * back from whichever thread drops it. Here the module's own reference goes first and instances
+ * made on two threads are dropped on a third: the module lives while any instance does (its
+ * memory still reads right) and is freed with the last one (LeakSanitizer checks at exit). */
+static void *delete_store(void *store) {
+    wafer_store_delete(store);
+    return NULL;
+}
+
+typedef struct made_elsewhere {
+    wafer_engine *engine;
+    wafer_module *module;
+    wafer_store *store; /* out: holds one live instance */
+} made_elsewhere;
+
+static void *instantiate_and_keep(void *arg) {
+    made_elsewhere *job = arg;
+    job->store = wafer_store_new(job->engine);
+    wafer_instance *instance = NULL;
+    wafer_error *err = wafer_instance_new(job->store, job->module, NULL, 0, &instance);
+    if (err) {
+        wafer_error_free(err);
+        wafer_store_delete(job->store);
+        job->store = NULL;
+    }
+    return NULL;
+}
+
+static void test_module_outlives_its_reference_across_threads(void **state) {
+    for (int pooling = 0; pooling < 2; pooling++) {
+        wafer_engine *engine = machinery_engine(
+            pooling ? WAFER_ALLOCATOR_POOLING : WAFER_ALLOCATOR_ON_DEMAND, true, NULL);
+        wafer_module *module = machinery_module(engine, WASM(img));
+        made_elsewhere jobs[2] = {{engine, module, NULL}, {engine, module, NULL}};
+        pthread_t threads[2];
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(pthread_create(&threads[i], NULL, instantiate_and_keep, &jobs[i]), 0);
+            assert_int_equal(pthread_join(threads[i], NULL), 0);
+            assert_non_null(jobs[i].store);
+        }
+        wafer_store *here = wafer_store_new(engine);
+        wafer_instance *instance = machinery_instance(here, module, NULL, 0, NULL);
+        wafer_module_release(module);
+        assert_memory_equal(wafer_memory_data(machinery_memory(instance, "mem")), "heLLo", 5);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(pthread_create(&threads[i], NULL, delete_store, jobs[i].store), 0);
+            assert_int_equal(pthread_join(threads[i], NULL), 0);
+        }
+        assert_memory_equal(wafer_memory_data(machinery_memory(instance, "mem")), "heLLo", 5);
+        pthread_t last;
+        assert_int_equal(pthread_create(&last, NULL, delete_store, here), 0);
+        assert_int_equal(pthread_join(last, NULL), 0);
+        wafer_engine_delete(engine);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_one_define_two),
@@ -274,6 +481,10 @@ int main(void) {
         cmocka_unit_test(test_table_slots_are_reset),
         cmocka_unit_test(test_failed_table_reset_aborts),
         cmocka_unit_test(test_pool_reservation_refused),
+        cmocka_unit_test(test_affinity_across_threads),
+        cmocka_unit_test(test_every_slot_reachable_from_any_thread),
+        cmocka_unit_test(test_threads_share_the_pool_safely),
+        cmocka_unit_test(test_module_outlives_its_reference_across_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,7 @@ typedef struct wafer_value {
         int64_t i64;
         uint32_t f32_bits;
         uint64_t f64_bits;
+        uint8_t v128[16];            /* lane bytes in memory order (little-endian lanes) */
         wafer_func *funcref;         /* NULL is ref.null func */
         wafer_externref *externref;  /* NULL is ref.null extern */
     } of;

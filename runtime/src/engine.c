@@ -66,7 +66,10 @@ wafer_engine *wafer_engine_new(const wafer_config *config) {
     else
         wafer_config_default(&engine->config);
     engine->epoch = 0;
-    pthread_spin_init(&engine->stacks.lock, PTHREAD_PROCESS_PRIVATE);
+    if (!stack_cache_init(engine)) {
+        free(engine);
+        return NULL;
+    }
     wafer_error *err = instance_allocator_new(&engine->config, &engine->allocator);
     if (err) {
         wafer_error_free(err);

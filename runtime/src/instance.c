@@ -139,40 +139,53 @@ static wafer_error *eval_const(const wafer_instance *instance, const const_expr 
 
 /* ---- Allocation ----------------------------------------------------------------------------- */
 
-/* calloc that treats zero elements as success. */
-static bool alloc_array(void *out, size_t count, size_t size) {
-    void *p = count ? calloc(count, size) : NULL;
-    *(void **)out = p;
-    return p || !count;
+/* An instance and its arrays lie in one allocation, in this order, so instantiating costs one
+ * calloc however many imports, globals and segments the module has. Every array holds pointers or
+ * 8-byte-aligned structs, so each starts aligned where the one before ends. */
+typedef struct instance_layout {
+    size_t imported_funcs, tables, memories, globals, defined_globals, elems, data_dropped;
+    uint64_t size;
+} instance_layout;
+
+static instance_layout layout_of(const wafer_module *m) {
+    instance_layout l;
+    uint64_t at = sizeof(wafer_instance);
+#define LAYOUT_ARRAY(field, count, elem_size)                                                     \
+    l.field = (size_t)at;                                                                         \
+    at += (uint64_t)(count) * (elem_size)
+    LAYOUT_ARRAY(imported_funcs, m->num_imported_funcs, sizeof(wafer_func *));
+    LAYOUT_ARRAY(tables, m->num_tables, sizeof(wafer_table *));
+    LAYOUT_ARRAY(memories, m->num_memories, sizeof(wafer_memory *));
+    LAYOUT_ARRAY(globals, m->num_globals, sizeof(wafer_global *));
+    LAYOUT_ARRAY(defined_globals, m->num_globals - m->num_imported_globals, sizeof(wafer_global));
+    LAYOUT_ARRAY(elems, m->num_elems, sizeof(instance_elem));
+    LAYOUT_ARRAY(data_dropped, data_bitmap_words(m->num_datas), sizeof(uint64_t));
+#undef LAYOUT_ARRAY
+    l.size = at;
+    return l;
 }
+_Static_assert(sizeof(wafer_instance) % 8 == 0 && sizeof(wafer_global) % 8 == 0 &&
+                   sizeof(instance_elem) % 8 == 0,
+               "each array of the instance's allocation starts 8-byte aligned");
+
+uint64_t instance_state_size(const wafer_module *m) { return layout_of(m).size; }
 
 void instance_destroy(wafer_instance *instance) {
     const wafer_module *m = instance->module;
-    if (instance->tables)
-        for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++)
-            if (instance->tables[i]) table_destroy(instance->tables[i]);
-    if (instance->memories)
-        for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++)
-            if (instance->memories[i]) memory_destroy(instance->memories[i]);
+    for (uint32_t i = m->num_imported_tables; i < m->num_tables; i++)
+        if (instance->tables[i]) table_destroy(instance->tables[i]);
+    for (uint32_t i = m->num_imported_memories; i < m->num_memories; i++)
+        if (instance->memories[i]) memory_destroy(instance->memories[i]);
     if (instance->allocation_begun) {
         /* after the memories: the allocator takes their slots back (DESIGN.md invariant 4) */
         instance_allocator *a = instance->store->engine->allocator;
         a->ops->instance_end(a, &instance->allocation, instance->module);
     }
-    if (instance->elems)
-        for (uint32_t i = 0; i < m->num_elems; i++) instance_elem_drop(&instance->elems[i]);
-    if (instance->defined_globals)
-        for (uint32_t d = 0; d < m->num_globals - m->num_imported_globals; d++)
-            global_value_release(&instance->defined_globals[d]);
+    for (uint32_t i = 0; i < m->num_elems; i++) instance_elem_drop(&instance->elems[i]);
+    for (uint32_t d = 0; d < m->num_globals - m->num_imported_globals; d++)
+        global_value_release(&instance->defined_globals[d]);
     instance_funcs_free(instance);
-    free(instance->imported_funcs);
-    free(instance->tables);
-    free(instance->memories);
-    free(instance->globals);
-    free(instance->elems);
-    free(instance->data_dropped);
-    free(instance->defined_globals);
-    wafer_module_release(instance->module);
+    module_release_for_instance(instance->module, instance->module_ref_shard);
     free(instance);
 }
 
@@ -184,9 +197,6 @@ static wafer_error *out_of_memory(void) {
  * (instance_funcs.c). */
 static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern *imports) {
     const wafer_module *m = instance->module;
-    if (!alloc_array(&instance->imported_funcs, m->num_imported_funcs,
-                     sizeof *instance->imported_funcs))
-        return out_of_memory();
     uint32_t f = 0;
     for (uint32_t i = 0; f < m->num_imported_funcs; i++)
         if (m->imports[i].kind == WAFER_EXTERN_FUNC)
@@ -196,8 +206,6 @@ static wafer_error *allocate_funcs(wafer_instance *instance, const wafer_extern 
 
 static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern *imports) {
     const wafer_module *m = instance->module;
-    if (!alloc_array(&instance->tables, m->num_tables, sizeof *instance->tables))
-        return out_of_memory();
     /* each kind's imports are looked for only if there are some: a module may import hundreds
      * of functions and nothing else */
     uint32_t t = 0;
@@ -223,8 +231,6 @@ static wafer_error *allocate_tables(wafer_instance *instance, const wafer_extern
 
 static wafer_error *allocate_memories(wafer_instance *instance, const wafer_extern *imports) {
     const wafer_module *m = instance->module;
-    if (!alloc_array(&instance->memories, m->num_memories, sizeof *instance->memories))
-        return out_of_memory();
     uint32_t k = 0;
     for (uint32_t i = 0; k < m->num_imported_memories; i++)
         if (m->imports[i].kind == WAFER_EXTERN_MEMORY)
@@ -247,9 +253,6 @@ static wafer_error *allocate_memories(wafer_instance *instance, const wafer_exte
 static wafer_error *allocate_globals(wafer_instance *instance, const wafer_extern *imports) {
     const wafer_module *m = instance->module;
     uint32_t ndefined = m->num_globals - m->num_imported_globals;
-    if (!alloc_array(&instance->globals, m->num_globals, sizeof *instance->globals) ||
-        !alloc_array(&instance->defined_globals, ndefined, sizeof *instance->defined_globals))
-        return out_of_memory();
     uint32_t g = 0;
     for (uint32_t i = 0; g < m->num_imported_globals; i++)
         if (m->imports[i].kind == WAFER_EXTERN_GLOBAL)
@@ -270,8 +273,6 @@ static wafer_error *allocate_globals(wafer_instance *instance, const wafer_exter
  * keep their references. */
 static wafer_error *allocate_elems(wafer_instance *instance) {
     const wafer_module *m = instance->module;
-    if (!alloc_array(&instance->elems, m->num_elems, sizeof *instance->elems))
-        return out_of_memory();
     for (uint32_t i = 0; i < m->num_elems; i++) {
         const module_elem *e = &m->elems[i];
         if (e->mode == SEGMENT_DECLARATIVE || e->count == 0) continue;
@@ -301,11 +302,7 @@ static wafer_error *allocate(wafer_instance *instance, const wafer_extern *impor
     if ((err = allocate_tables(instance, imports))) return err;
     if ((err = allocate_memories(instance, imports))) return err;
     if ((err = allocate_globals(instance, imports))) return err;
-    if ((err = allocate_elems(instance))) return err;
-    if (!alloc_array(&instance->data_dropped, data_bitmap_words(instance->module->num_datas),
-                     sizeof *instance->data_dropped))
-        return out_of_memory();
-    return NULL;
+    return allocate_elems(instance);
 }
 
 /* ---- Initialisation ------------------------------------------------------------------------- */
@@ -445,9 +442,19 @@ wafer_error *instance_new_matched(wafer_store *store, wafer_module *module,
                                   const wafer_extern *imports, wafer_instance **out) {
     *out = NULL;
     wafer_error *err;
-    wafer_instance *instance = calloc(1, sizeof *instance);
-    if (!instance) return out_of_memory();
-    wafer_module_retain(module);
+    instance_layout layout = layout_of(module);
+    if (layout.size > SIZE_MAX) return out_of_memory();
+    uint8_t *block = calloc(1, (size_t)layout.size);
+    if (!block) return out_of_memory();
+    wafer_instance *instance = (wafer_instance *)block;
+    instance->imported_funcs = (wafer_func **)(block + layout.imported_funcs);
+    instance->tables = (wafer_table **)(block + layout.tables);
+    instance->memories = (wafer_memory **)(block + layout.memories);
+    instance->globals = (wafer_global **)(block + layout.globals);
+    instance->defined_globals = (wafer_global *)(block + layout.defined_globals);
+    instance->elems = (instance_elem *)(block + layout.elems);
+    instance->data_dropped = (uint64_t *)(block + layout.data_dropped);
+    instance->module_ref_shard = module_retain_for_instance(module);
     instance->module = module;
     instance->store = store;
     if ((err = allocate(instance, imports))) {

@@ -42,6 +42,21 @@ void wafer_module_release(wafer_module *module) {
         module_free(module);
 }
 
+/* A shard's zero-to-one step takes a count of refcount and its one-to-zero step gives it back.
+ * The two can race on one shard (a release on one thread, a retain on another), but the
+ * retaining thread holds another reference, so refcount cannot reach zero in between. */
+uint32_t module_retain_for_instance(wafer_module *module) {
+    uint32_t shard = thread_shard(THREAD_SHARDS_MAX);
+    if (__atomic_fetch_add(&module->instance_refs[shard].count, 1, __ATOMIC_RELAXED) == 0)
+        wafer_module_retain(module);
+    return shard;
+}
+
+void module_release_for_instance(wafer_module *module, uint32_t shard) {
+    if (__atomic_sub_fetch(&module->instance_refs[shard].count, 1, __ATOMIC_ACQ_REL) == 0)
+        wafer_module_release(module);
+}
+
 static void free_code_func(code_func *f) {
     free(f->code);
     free(f->stack_maps);

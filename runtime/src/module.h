@@ -10,6 +10,7 @@
 
 #include "wafer.h"
 #include "code.h"
+#include "thread_shard.h"
 
 /* One instruction of a constant expression. The decoder records every instruction up to `end`;
  * the validator decides which are constant ("constant expression required"). */
@@ -98,10 +99,16 @@ typedef struct module_body {
     uint32_t code_offset;      /* offset of `code` in the module bytes, for error messages */
 } module_body;
 
-/* Every instance counts itself in refcount, from whatever thread instantiates: the count has a
+/* Every instantiation counts itself, from whatever thread instantiates. A single count would be a
+ * cache line written by every core on every instantiation, so instances count in the instantiating
+ * thread's shard of instance_refs instead (module_retain_for_instance); a shard going from zero to
+ * one instance holds one count of refcount, and going back to zero gives it back. Each count has a
  * cache line of its own at the end (MODULE_LINE; modules are allocated aligned to it), so the
  * fields every instantiation reads stay shared between cores. */
 #define MODULE_LINE 64
+typedef struct {
+    _Alignas(MODULE_LINE) uint32_t count; /* atomic */
+} module_ref_shard;
 struct wafer_module {
     wafer_engine *engine;
     uint8_t *bytes; /* private copy of the binary; names, data and bodies point into it */
@@ -158,7 +165,8 @@ struct wafer_module {
     /* The pooling allocator's free slots last used by this module (pool.c), or NULL; detached
      * by allocator_module_forget before the module is freed. */
     struct pool_affinity *affinity;
-    _Alignas(MODULE_LINE) int refcount;
+    _Alignas(MODULE_LINE) int refcount; /* atomic: API references, plus one per shard in use */
+    module_ref_shard instance_refs[THREAD_SHARDS_MAX];
 };
 
 /* decode.c: bytes -> module. On failure returns a WAFER_ERROR_MALFORMED (or _LIMIT,
@@ -174,6 +182,10 @@ wafer_error *module_validate_declarations(wafer_module *module);
 /* table_plan.c: computes table_plans and elem_planned of a validated module. */
 wafer_error *module_plan_tables(wafer_module *module);
 void module_free_table_plans(wafer_module *module);
+/* An instance's count on its module (see instance_refs): the retain, made by a holder of another
+ * reference, returns the shard that the release, from any thread, gives back to. */
+uint32_t module_retain_for_instance(wafer_module *module);
+void module_release_for_instance(wafer_module *module, uint32_t shard);
 /* Frees a module whose refcount dropped to zero, or a half-decoded one. */
 void module_free(wafer_module *module);
 

@@ -6,9 +6,13 @@
  * writable but committed only where touched. Dropping an instance resets its memory slots
  * (memory_slot_reset: the image stays mapped, so the next instance of the same module needs no
  * mmap) and its table slots (cleared by table_destroy back to zero: uninitialised), and puts the instance
- * slot back on two free lists: the pool's (an array, so a random member is O(1) to take) and the
- * module's affinity list (doubly linked through the slots). Allocation takes the head of the
- * module's list, or else a random free slot; every operation is O(1) under one spinlock.
+ * slot back on two free lists: a free array (so a random member is O(1) to take) and the module's
+ * affinity list (doubly linked through the slots). Both are sharded by thread (thread_shard.h):
+ * a slot goes back to the dropping thread's shard, and allocation asks every shard for a slot of
+ * the same module, its own shard first, before it takes a random free slot, again its own shard's
+ * first. So the preference is the same as with one list, and a thread that instantiates and drops
+ * the same module takes only its own shard's lock and cache lines. Every operation is O(1): it
+ * visits at most the fixed number of shards, under one shard's spinlock at a time.
  *
  * Affinity is only a hint for speed: a slot's contents are decided by memory_slot_instantiate,
  * which compares the image it holds (a counted reference, never a dangling pointer) with the one
@@ -25,47 +29,66 @@
 
 #include "planted.h"
 #include "sys.h"
+#include "thread_shard.h"
 
 #define NO_SLOT UINT32_MAX
+#define POOL_LINE 64
 
-/* The free slots last used by one module. */
+/* The free slots last used by one module: a list per shard, each head on a cache line of its
+ * own, guarded by its shard's lock. */
 struct pool_affinity {
     wafer_module *module;
-    uint32_t head;                         /* first slot of the list, or NO_SLOT */
-    struct pool_affinity *prev, *next;     /* every affinity of the pool, for teardown */
+    struct pool_affinity *prev, *next; /* every affinity of the pool, under affinities_lock */
+    struct affinity_head {
+        _Alignas(POOL_LINE) uint32_t head; /* first slot of the list, or NO_SLOT */
+    } shards[];
 };
 
+/* A slot's bookkeeping, written under the lock of the shard it is free in; a cache line each,
+ * as neighbouring slots may be free in different shards. */
 typedef struct pool_slot {
-    uint32_t free_pos;               /* index in pool.free while free; NO_SLOT while in use */
+    _Alignas(POOL_LINE) uint32_t free_pos; /* index in its shard's free array; NO_SLOT in use */
+    uint32_t shard;                  /* the shard it is free in */
     struct pool_affinity *affinity;  /* the list this free slot is on, or NULL */
     uint32_t aff_prev, aff_next;     /* neighbours on that list */
 } pool_slot;
 
-/* The fields every instantiation only reads come first; what the lock guards and every
- * instantiation writes has cache lines of its own (POOL_LINE), so threads instantiating at once
- * do not take the read-mostly lines from each other. */
-#define POOL_LINE 64
+/* One shard of the free slots. num_free and the affinity heads are also read without the lock,
+ * to skip empty shards: only as hints, checked again under the lock. */
+typedef struct pool_shard {
+    _Alignas(POOL_LINE) pthread_spinlock_t lock; /* held for a few loads and stores */
+    uint32_t num_free;
+    uint32_t *free;        /* the shard's free instance slots, in no order: total_instances room */
+    uint64_t random_state; /* xorshift64, for the random victim */
+} pool_shard;
+
+/* A memory slot on cache lines of its own: slots of different instances are written by the
+ * threads instantiating them. */
+typedef struct pool_memory_line {
+    _Alignas(POOL_LINE) memory_slot slot;
+} pool_memory_line;
+
+/* What every instantiation only reads comes first; what it writes lies in the shards. */
 typedef struct pool {
     instance_allocator base;
     wafer_pooling_config limits;
     pool_slot *slots;           /* limits.total_instances */
-    uint32_t *free;             /* free instance slots, in no order */
-    memory_slot *memory_slots;  /* total_instances * max_memories_per_instance */
+    pool_memory_line *memory_slots; /* total_instances * max_memories_per_instance */
     uint8_t *region;            /* the one reservation behind every memory slot */
     size_t region_size;
     uint8_t *tables;            /* every table slot: total_instances * max_tables_per_instance */
     size_t table_slot_bytes;    /* each one's size: max_table_elements pointers, whole pages */
     size_t tables_size;
+    uint32_t num_shards;
+    pool_shard *shards;
+    _Alignas(POOL_LINE) pthread_mutex_t affinities_lock; /* making and freeing affinities */
     struct pool_affinity *affinities;
-    _Alignas(POOL_LINE) pthread_spinlock_t lock; /* held for a few loads and stores */
-    uint32_t num_free;
-    uint64_t random_state;      /* xorshift64, for the random victim */
 } pool;
 
 static pool *pool_of(instance_allocator *a) { return (pool *)a; }
 
 static memory_slot *pool_memory_slot(pool *p, uint32_t instance_slot, defined_memory_index d) {
-    return &p->memory_slots[(size_t)instance_slot * p->limits.max_memories_per_instance + d.i];
+    return &p->memory_slots[(size_t)instance_slot * p->limits.max_memories_per_instance + d.i].slot;
 }
 
 static void **pool_table_slot(pool *p, uint32_t instance_slot, defined_table_index d) {
@@ -73,88 +96,131 @@ static void **pool_table_slot(pool *p, uint32_t instance_slot, defined_table_ind
     return (void **)(p->tables + k * p->table_slot_bytes);
 }
 
-static uint32_t random_below(pool *p, uint32_t n) {
-    uint64_t x = p->random_state;
+static uint32_t random_below(pool_shard *shard, uint32_t n) {
+    uint64_t x = shard->random_state;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    p->random_state = x;
+    shard->random_state = x;
     return (uint32_t)(x % n);
 }
 
-/* ---- Free lists (the lock is held) ---------------------------------------------------------- */
+/* ---- Free lists (the slot's shard's lock is held) -------------------------------------------- */
+
+static uint32_t hint_load(const uint32_t *field) { return __atomic_load_n(field, __ATOMIC_RELAXED); }
+static void hint_store(uint32_t *field, uint32_t value) {
+    __atomic_store_n(field, value, __ATOMIC_RELAXED);
+}
 
 static void affinity_unlink(pool *p, uint32_t s) {
     pool_slot *slot = &p->slots[s];
     struct pool_affinity *aff = slot->affinity;
     if (!aff) return;
     if (slot->aff_prev != NO_SLOT) p->slots[slot->aff_prev].aff_next = slot->aff_next;
-    else aff->head = slot->aff_next;
+    else hint_store(&aff->shards[slot->shard].head, slot->aff_next);
     if (slot->aff_next != NO_SLOT) p->slots[slot->aff_next].aff_prev = slot->aff_prev;
     slot->affinity = NULL;
 }
 
 static void affinity_push(pool *p, uint32_t s, struct pool_affinity *aff) {
     pool_slot *slot = &p->slots[s];
+    uint32_t *head = &aff->shards[slot->shard].head;
     slot->affinity = aff;
     slot->aff_prev = NO_SLOT;
-    slot->aff_next = aff->head;
-    if (aff->head != NO_SLOT) p->slots[aff->head].aff_prev = s;
-    aff->head = s;
+    slot->aff_next = *head;
+    if (*head != NO_SLOT) p->slots[*head].aff_prev = s;
+    hint_store(head, s);
 }
 
 static void take_slot(pool *p, uint32_t s) {
+    pool_shard *shard = &p->shards[p->slots[s].shard];
     uint32_t pos = p->slots[s].free_pos;
-    uint32_t last = p->free[--p->num_free];
-    p->free[pos] = last;
+    uint32_t last = shard->free[shard->num_free - 1];
+    hint_store(&shard->num_free, shard->num_free - 1);
+    shard->free[pos] = last;
     p->slots[last].free_pos = pos;
     p->slots[s].free_pos = NO_SLOT;
     affinity_unlink(p, s);
 }
 
-static void put_slot(pool *p, uint32_t s) {
-    p->slots[s].free_pos = p->num_free;
-    p->free[p->num_free++] = s;
+static void put_slot(pool *p, uint32_t shard_index, uint32_t s) {
+    pool_shard *shard = &p->shards[shard_index];
+    p->slots[s].shard = shard_index;
+    p->slots[s].free_pos = shard->num_free;
+    shard->free[shard->num_free] = s;
+    hint_store(&shard->num_free, shard->num_free + 1);
 }
 
+/* The module's affinity, made on first need; NULL when memory runs out (the slot is free all the
+ * same, just without a preference). Published with release order: instance_begin reads it
+ * without a lock. */
 static struct pool_affinity *affinity_of(pool *p, wafer_module *module) {
-    if (module->affinity) return module->affinity;
-    struct pool_affinity *aff = malloc(sizeof *aff);
-    if (!aff) return NULL; /* the slot is free all the same, just without a preference */
-    aff->module = module;
-    aff->head = NO_SLOT;
-    aff->prev = NULL;
-    aff->next = p->affinities;
-    if (p->affinities) p->affinities->prev = aff;
-    p->affinities = aff;
-    module->affinity = aff;
+    struct pool_affinity *aff = __atomic_load_n(&module->affinity, __ATOMIC_ACQUIRE);
+    if (aff) return aff;
+    pthread_mutex_lock(&p->affinities_lock);
+    aff = module->affinity;
+    if (!aff) {
+        size_t size = sizeof *aff + p->num_shards * sizeof aff->shards[0];
+        aff = aligned_alloc(POOL_LINE, (size + POOL_LINE - 1) / POOL_LINE * POOL_LINE);
+        if (aff) {
+            aff->module = module;
+            for (uint32_t k = 0; k < p->num_shards; k++) aff->shards[k].head = NO_SLOT;
+            aff->prev = NULL;
+            aff->next = p->affinities;
+            if (p->affinities) p->affinities->prev = aff;
+            p->affinities = aff;
+            __atomic_store_n(&module->affinity, aff, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&p->affinities_lock);
     return aff;
 }
 
+/* The module is going away, so nothing instantiates it any more; its slots stay free, without a
+ * preference. */
 static void affinity_free(pool *p, struct pool_affinity *aff) {
-    for (uint32_t s = aff->head, next; s != NO_SLOT; s = next) {
-        next = p->slots[s].aff_next;
-        p->slots[s].affinity = NULL;
+    for (uint32_t k = 0; k < p->num_shards; k++) {
+        pthread_spin_lock(&p->shards[k].lock);
+        for (uint32_t s = aff->shards[k].head, next; s != NO_SLOT; s = next) {
+            next = p->slots[s].aff_next;
+            p->slots[s].affinity = NULL;
+        }
+        pthread_spin_unlock(&p->shards[k].lock);
     }
+    pthread_mutex_lock(&p->affinities_lock);
     if (aff->prev) aff->prev->next = aff->next;
     else p->affinities = aff->next;
     if (aff->next) aff->next->prev = aff->prev;
+    pthread_mutex_unlock(&p->affinities_lock);
     aff->module->affinity = NULL;
     free(aff);
 }
 
-/* ---- The interface -------------------------------------------------------------------------- */
-
-/* Bytes of per-instance state the module needs, as instance.c allocates it. */
-static uint64_t instance_size(const wafer_module *m) {
-    return sizeof(wafer_instance) + (uint64_t)m->num_imported_funcs * sizeof(wafer_func *) +
-           (uint64_t)m->num_globals * sizeof(wafer_global *) +
-           (uint64_t)(m->num_globals - m->num_imported_globals) * sizeof(wafer_global) +
-           (uint64_t)m->num_tables * sizeof(wafer_table *) +
-           (uint64_t)m->num_memories * sizeof(wafer_memory *) +
-           (uint64_t)m->num_elems * sizeof(instance_elem) +
-           (uint64_t)data_bitmap_words(m->num_datas) * sizeof(uint64_t);
+/* A free slot of the shard last used by the module, taken; NO_SLOT if it has none. */
+static uint32_t take_affine(pool *p, uint32_t k, const struct pool_affinity *aff) {
+    if (hint_load(&aff->shards[k].head) == NO_SLOT) return NO_SLOT;
+    pthread_spin_lock(&p->shards[k].lock);
+    uint32_t s = aff->shards[k].head;
+    if (s != NO_SLOT) take_slot(p, s);
+    pthread_spin_unlock(&p->shards[k].lock);
+    return s;
 }
+
+/* A random free slot of the shard, taken; NO_SLOT if it has none. */
+static uint32_t take_random(pool *p, uint32_t k) {
+    pool_shard *shard = &p->shards[k];
+    if (hint_load(&shard->num_free) == 0) return NO_SLOT;
+    pthread_spin_lock(&shard->lock);
+    uint32_t s = NO_SLOT;
+    if (shard->num_free > 0) {
+        s = shard->free[random_below(shard, shard->num_free)];
+        take_slot(p, s);
+    }
+    pthread_spin_unlock(&shard->lock);
+    return s;
+}
+
+/* ---- The interface -------------------------------------------------------------------------- */
 
 static wafer_error *check_module(const pool *p, const wafer_module *m) {
     const wafer_pooling_config *l = &p->limits;
@@ -172,7 +238,7 @@ static wafer_error *check_module(const pool *p, const wafer_module *m) {
                              "table minimum of %llu elements exceeds the pooling allocator's "
                              "%u", (unsigned long long)m->tables[t].limits.min,
                              l->max_table_elements);
-    uint64_t size = instance_size(m);
+    uint64_t size = instance_state_size(m);
     if (size > l->max_instance_size)
         return error_new(WAFER_ERROR_RESOURCE,
                          "instance state of %llu bytes exceeds the pooling allocator's %llu",
@@ -185,21 +251,16 @@ static wafer_error *pool_instance_begin(instance_allocator *a, const wafer_modul
     pool *p = pool_of(a);
     wafer_error *err = check_module(p, module);
     if (err) return err;
-    pthread_spin_lock(&p->lock);
-    uint32_t s;
-    const struct pool_affinity *aff = module->affinity;
-    if (aff && aff->head != NO_SLOT) {
-        s = aff->head;
-    } else if (p->num_free > 0) {
-        s = p->free[random_below(p, p->num_free)];
-    } else {
-        pthread_spin_unlock(&p->lock);
+    uint32_t own = thread_shard(p->num_shards), s = NO_SLOT;
+    const struct pool_affinity *aff = __atomic_load_n(&module->affinity, __ATOMIC_ACQUIRE);
+    for (uint32_t k = 0; aff && s == NO_SLOT && k < p->num_shards; k++)
+        s = take_affine(p, (own + k) % p->num_shards, aff);
+    for (uint32_t k = 0; s == NO_SLOT && k < p->num_shards; k++)
+        s = take_random(p, (own + k) % p->num_shards);
+    if (s == NO_SLOT)
         return error_new(WAFER_ERROR_RESOURCE,
                          "all %u instance slots of the pooling allocator are in use",
                          p->limits.total_instances);
-    }
-    take_slot(p, s);
-    pthread_spin_unlock(&p->lock);
     out->slot = s;
     return NULL;
 }
@@ -242,18 +303,17 @@ static void pool_instance_end(instance_allocator *a, instance_allocation *alloc,
         memory_slot_reset(pool_memory_slot(p, alloc->slot, d), keep,
                           (size_t)a->config->memory_keep_resident);
     }
-    pthread_spin_lock(&p->lock);
-    put_slot(p, alloc->slot);
     struct pool_affinity *aff = affinity_of(p, module);
+    uint32_t own = thread_shard(p->num_shards);
+    pthread_spin_lock(&p->shards[own].lock);
+    put_slot(p, own, alloc->slot);
     if (aff) affinity_push(p, alloc->slot, aff);
-    pthread_spin_unlock(&p->lock);
+    pthread_spin_unlock(&p->shards[own].lock);
 }
 
 static void pool_module_forget(instance_allocator *a, wafer_module *module) {
     pool *p = pool_of(a);
-    pthread_spin_lock(&p->lock);
     if (module->affinity) affinity_free(p, module->affinity);
-    pthread_spin_unlock(&p->lock);
 }
 
 static void pool_destroy(instance_allocator *a) {
@@ -261,12 +321,16 @@ static void pool_destroy(instance_allocator *a) {
     while (p->affinities) affinity_free(p, p->affinities);
     size_t count = (size_t)p->limits.total_instances * p->limits.max_memories_per_instance;
     if (p->memory_slots)
-        for (size_t i = 0; i < count; i++) memory_image_release(p->memory_slots[i].image);
+        for (size_t i = 0; i < count; i++) memory_image_release(p->memory_slots[i].slot.image);
     if (p->region) sys_munmap(p->region, p->region_size);
     if (p->tables) sys_munmap(p->tables, p->tables_size);
-    pthread_spin_destroy(&p->lock);
+    for (uint32_t k = 0; p->shards && k < p->num_shards; k++) {
+        pthread_spin_destroy(&p->shards[k].lock);
+        free(p->shards[k].free);
+    }
+    pthread_mutex_destroy(&p->affinities_lock);
+    free(p->shards);
     free(p->memory_slots);
-    free(p->free);
     free(p->slots);
     free(p);
 }
@@ -293,6 +357,16 @@ static bool slot_stride(const wafer_config *config, size_t *memory_bytes, size_t
     return true;
 }
 
+/* calloc for arrays of cache-line-aligned elements (size a multiple of POOL_LINE); at least one
+ * element, so that an empty pool's arrays are valid too. */
+static void *zeroed_lines(size_t count, size_t size) {
+    if (count == 0) count = 1;
+    if (count > SIZE_MAX / size) return NULL;
+    void *p = aligned_alloc(POOL_LINE, count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
 wafer_error *pool_allocator_new(const wafer_config *config, instance_allocator **out) {
     const wafer_pooling_config *l = &config->pooling;
     size_t memory_bytes, stride, count = (size_t)l->total_instances * l->max_memories_per_instance;
@@ -305,12 +379,22 @@ wafer_error *pool_allocator_new(const wafer_config *config, instance_allocator *
     p->base.ops = &pool_ops;
     p->base.config = config;
     p->limits = *l;
-    p->random_state = 0x9E3779B97F4A7C15u;
-    pthread_spin_init(&p->lock, PTHREAD_PROCESS_PRIVATE);
-    p->slots = calloc(l->total_instances ? l->total_instances : 1, sizeof *p->slots);
-    p->free = calloc(l->total_instances ? l->total_instances : 1, sizeof *p->free);
-    p->memory_slots = calloc(count ? count : 1, sizeof *p->memory_slots);
-    if (!p->slots || !p->free || !p->memory_slots) {
+    pthread_mutex_init(&p->affinities_lock, NULL);
+    p->num_shards = thread_shard_count();
+    p->shards = zeroed_lines(p->num_shards, sizeof *p->shards);
+    if (p->shards) {
+        for (uint32_t k = 0; k < p->num_shards; k++) {
+            pthread_spin_init(&p->shards[k].lock, PTHREAD_PROCESS_PRIVATE);
+            p->shards[k].random_state = 0x9E3779B97F4A7C15u + k;
+            p->shards[k].free = calloc(l->total_instances ? l->total_instances : 1,
+                                       sizeof *p->shards[k].free);
+        }
+    }
+    p->slots = zeroed_lines(l->total_instances, sizeof *p->slots);
+    p->memory_slots = zeroed_lines(count, sizeof *p->memory_slots);
+    bool shards_ok = p->shards != NULL;
+    for (uint32_t k = 0; shards_ok && k < p->num_shards; k++) shards_ok = p->shards[k].free;
+    if (!shards_ok || !p->slots || !p->memory_slots) {
         pool_destroy(&p->base);
         return error_new(WAFER_ERROR_RESOURCE, "out of memory");
     }
@@ -326,7 +410,7 @@ wafer_error *pool_allocator_new(const wafer_config *config, instance_allocator *
         }
         p->region = region;
         for (size_t i = 0; i < count; i++)
-            p->memory_slots[i] = (memory_slot){.base = p->region + i * stride,
+            p->memory_slots[i].slot = (memory_slot){.base = p->region + i * stride,
                                                .reserved = memory_bytes};
     }
     size_t page = sys_page_size();
@@ -350,9 +434,10 @@ wafer_error *pool_allocator_new(const wafer_config *config, instance_allocator *
         }
         p->tables = region;
     }
+    /* The slots start spread over the shards, so no thread begins by asking the others. */
     for (uint32_t s = 0; s < l->total_instances; s++) {
         p->slots[s].affinity = NULL;
-        put_slot(p, s);
+        put_slot(p, s % p->num_shards, s);
     }
     *out = &p->base;
     return NULL;

@@ -24,15 +24,20 @@ typedef struct call_frame {
     const uint32_t *safepoint;
 } call_frame;
 
-/* stack_cache.c: value stacks and frame arrays of deleted stores, for the engine's next stores. */
-#define STACK_CACHE_SIZE 64
-typedef struct stack_cache {
-    pthread_spinlock_t lock; /* held for a few loads and stores */
-    uint32_t count;
+/* stack_cache.c: value stacks and frame arrays of deleted stores, for the engine's next stores,
+ * sharded by thread (thread_shard.h): a store takes from and gives back to its thread's shard. */
+#define STACK_CACHE_PER_SHARD 8
+typedef struct stack_cache_shard {
+    _Alignas(64) pthread_spinlock_t lock; /* held for a few loads and stores */
+    uint32_t count; /* also read without the lock, as a hint */
     struct spare_stack {
         uint64_t *stack;
         call_frame *frames;
-    } spare[STACK_CACHE_SIZE];
+    } spare[STACK_CACHE_PER_SHARD];
+} stack_cache_shard;
+typedef struct stack_cache {
+    uint32_t num_shards;
+    stack_cache_shard *shards;
 } stack_cache;
 
 /* Cache lines written by every store creation or epoch tick are kept apart from the
@@ -42,10 +47,12 @@ struct wafer_engine {
     wafer_config config;
     struct instance_allocator *allocator; /* allocator.h: where instances' memories come from */
     struct wafer_func *host_funcs; /* wafer_func_new_engine_host's, linked by next_in_store */
+    stack_cache stacks;
     _Alignas(ENGINE_LINE) uint64_t epoch; /* advanced by wafer_engine_increment_epoch */
-    _Alignas(ENGINE_LINE) stack_cache stacks;
 };
 
+/* Makes the engine's empty cache; false when memory runs out. */
+bool stack_cache_init(wafer_engine *engine);
 /* A stack of config.stack_slots + 1 slots and config.max_call_depth + 1 frames, spare or new;
  * false when memory runs out. */
 bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frames);
@@ -163,7 +170,8 @@ struct instance_allocation {
 };
 
 struct wafer_instance {
-    wafer_module *module; /* retained */
+    wafer_module *module; /* retained through module_retain_for_instance, in module_ref_shard */
+    uint32_t module_ref_shard;
     wafer_store *store;
     wafer_func **imported_funcs; /* by import index among functions */
     func_objects func_objects;   /* defined functions that escaped, see instance_func */
@@ -232,6 +240,8 @@ void host_func_destroy(wafer_func *func);
 /* instance.c: frees an instance with the memories, tables, globals and functions it defined, and
  * releases its module (store deletion, or a failed instantiation). */
 void instance_destroy(wafer_instance *instance);
+/* Bytes of the one allocation that holds an instance of m and its per-instance arrays. */
+uint64_t instance_state_size(const wafer_module *m);
 /* The function at a full index of the instance's function space. The objects of defined functions
  * are made on first use (ref.func, a table read, an export, the start function; direct calls need
  * none), so a large module's instance costs nothing per function it never lets escape. Aborts

@@ -3,22 +3,48 @@
  * consolidate its heap on every instantiation, and serialised threads on the process's memory
  * map. Deleted stores leave theirs here for the next store of the engine. Their contents need no
  * clearing: frames write their slots before reading them.
+ *
+ * A store gives its stack back to its thread's shard and takes one from there first, then from
+ * any other shard that has one, so threads making stores at once share no lock or cache line
+ * while each keeps its own spares.
  */
 #include "runtime.h"
+#include "thread_shard.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+bool stack_cache_init(wafer_engine *engine) {
+    stack_cache *c = &engine->stacks;
+    c->num_shards = thread_shard_count();
+    c->shards = aligned_alloc(_Alignof(stack_cache_shard), c->num_shards * sizeof *c->shards);
+    if (!c->shards) return false;
+    memset(c->shards, 0, c->num_shards * sizeof *c->shards);
+    for (uint32_t k = 0; k < c->num_shards; k++)
+        pthread_spin_init(&c->shards[k].lock, PTHREAD_PROCESS_PRIVATE);
+    return true;
+}
+
+/* A spare of the shard, taken; false if it has none. */
+static bool take_from(stack_cache_shard *shard, uint64_t **stack, call_frame **frames) {
+    if (__atomic_load_n(&shard->count, __ATOMIC_RELAXED) == 0) return false;
+    pthread_spin_lock(&shard->lock);
+    bool found = shard->count > 0;
+    if (found) {
+        uint32_t n = shard->count - 1;
+        *stack = shard->spare[n].stack;
+        *frames = shard->spare[n].frames;
+        __atomic_store_n(&shard->count, n, __ATOMIC_RELAXED);
+    }
+    pthread_spin_unlock(&shard->lock);
+    return found;
+}
 
 bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frames) {
     stack_cache *c = &engine->stacks;
-    pthread_spin_lock(&c->lock);
-    bool found = c->count > 0;
-    if (found) {
-        c->count--;
-        *stack = c->spare[c->count].stack;
-        *frames = c->spare[c->count].frames;
-    }
-    pthread_spin_unlock(&c->lock);
-    if (found) return true;
+    uint32_t own = thread_shard(c->num_shards);
+    for (uint32_t k = 0; k < c->num_shards; k++)
+        if (take_from(&c->shards[(own + k) % c->num_shards], stack, frames)) return true;
     const wafer_config *config = &engine->config;
     /* At least one entry each keeps the pointers valid when the configuration asks for none. */
     *stack = malloc(((size_t)config->stack_slots + 1) * sizeof **stack);
@@ -31,10 +57,14 @@ bool stack_cache_take(wafer_engine *engine, uint64_t **stack, call_frame **frame
 
 void stack_cache_give(wafer_engine *engine, uint64_t *stack, call_frame *frames) {
     stack_cache *c = &engine->stacks;
-    pthread_spin_lock(&c->lock);
-    bool kept = c->count < STACK_CACHE_SIZE;
-    if (kept) c->spare[c->count++] = (struct spare_stack){stack, frames};
-    pthread_spin_unlock(&c->lock);
+    stack_cache_shard *shard = &c->shards[thread_shard(c->num_shards)];
+    pthread_spin_lock(&shard->lock);
+    bool kept = shard->count < STACK_CACHE_PER_SHARD;
+    if (kept) {
+        shard->spare[shard->count] = (struct spare_stack){stack, frames};
+        __atomic_store_n(&shard->count, shard->count + 1, __ATOMIC_RELAXED);
+    }
+    pthread_spin_unlock(&shard->lock);
     if (kept) return;
     free(stack);
     free(frames);
@@ -42,10 +72,14 @@ void stack_cache_give(wafer_engine *engine, uint64_t *stack, call_frame *frames)
 
 void stack_cache_free(wafer_engine *engine) {
     stack_cache *c = &engine->stacks;
-    for (uint32_t i = 0; i < c->count; i++) {
-        free(c->spare[i].stack);
-        free(c->spare[i].frames);
+    for (uint32_t k = 0; k < c->num_shards; k++) {
+        for (uint32_t i = 0; i < c->shards[k].count; i++) {
+            free(c->shards[k].spare[i].stack);
+            free(c->shards[k].spare[i].frames);
+        }
+        pthread_spin_destroy(&c->shards[k].lock);
     }
-    c->count = 0;
-    pthread_spin_destroy(&c->lock);
+    free(c->shards);
+    c->shards = NULL;
+    c->num_shards = 0;
 }

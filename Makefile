@@ -25,7 +25,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
   -DWAFER_DEBUG_CHECKS
 
 .PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref diff-campaign
-.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted
+.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted wasi-programs wasi-yosys
 all: $(B)/wafer
 
 deps:
@@ -89,6 +89,24 @@ unit: deps $(UNIT_BIN)
 # The spec suite, converted with wast2json and run under the sanitizer build.
 spec: deps $(B)/asan/wafer
 	@./tests/run_spec.sh $(B)/asan/wafer
+
+# Real programs (issue 9 item 3): C compiled to wasm32-wasi with clang-16 and wasi-libc (the
+# driver runs binaryen's wasm-opt after linking, as it does wherever binaryen is installed), each
+# run under wafer's ASan build and node's WASI and compared (tests/wasi_programs.sh); yosys from
+# the npm registry likewise (tests/wasi_yosys.sh).
+WASI_CC := clang-16 --target=wasm32-wasi --sysroot=/usr
+WASI_PROGRAMS := $(patsubst tests/wasi_programs/%.c,$(B)/wasi_programs/%.wasm,\
+  $(sort $(wildcard tests/wasi_programs/*.c)))
+
+$(B)/wasi_programs/%.wasm: tests/wasi_programs/%.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) -O2 -Wall -Wextra -Werror -o $@ $< -lm
+
+wasi-programs: deps $(B)/asan/wafer $(WASI_PROGRAMS)
+	@./tests/wasi_programs.sh $(B)/asan/wafer
+
+wasi-yosys: deps $(B)/asan/wafer
+	@./tests/wasi_yosys.sh $(B)/asan/wafer
 
 check: deps
 	@$(MAKE) --no-print-directory all asan

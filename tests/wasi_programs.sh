@@ -29,6 +29,7 @@ wasi_compare args-env-none 1 $none - "$p/args_env.wasm" fail
 wasi_compare clock-random 0 $none - "$p/clock_random.wasm"
 wasi_compare exit-return 7 $none - "$p/exit_codes.wasm" return 7
 wasi_compare exit-exit 42 $none - "$p/exit_codes.wasm" exit 42
+wasi_compare exit-high-status 200 $none - "$p/exit_codes.wasm" exit 200
 wasi_compare exit-status-wraps 44 $none - "$p/exit_codes.wasm" exit 300
 wasi_compare exit-_Exit 3 $none - "$p/exit_codes.wasm" _Exit 3
 wasi_compare exit-closed-stdout 5 $none - "$p/exit_codes.wasm" closed-stdout 5

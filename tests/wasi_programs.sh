@@ -20,6 +20,7 @@ text=$root/tests/wasi_programs/stdin_stdout.c
 
 wasi_compare files 0 $none - --dir @DIR@::/sandbox "$p/files.wasm" /sandbox
 wasi_compare files-dot-preopen 0 $none - --dir @DIR@::. "$p/files.wasm" .
+wasi_compare fsmeta 0 $none - --dir @DIR@::/sandbox "$p/fsmeta.wasm" /sandbox
 wasi_compare readdir 0 $none - --dir @DIR@::/sandbox "$p/readdir.wasm" /sandbox
 wasi_compare readdir-second-preopen 0 $none - --dir @TMP@::/other --dir @DIR@::/data \
   "$p/readdir.wasm" /data

@@ -5,7 +5,9 @@
 #   wasi_compare NAME STATUS STDIN SEED [ENGINE_ARGS...]
 #
 # ENGINE_ARGS are given to both engines as they are, except that @DIR@ becomes that engine's own
-# fresh copy of the directory SEED ("-": an empty one) and @TMP@ a fresh empty directory. The case
+# fresh copy of the directory SEED ("-": an empty one) and @TMP@ a fresh empty directory. STDIN is
+# a file, or pipe:FILE for the file's bytes through a pipe (reads then return what the pipe has).
+# $WAFER_RUN_FLAGS, if set, go to wafer alone, before --wasi (its configuration flags). The case
 # passes when both exit with STATUS and print the same stdout and stderr, and the two copies of
 # SEED end the same (names, kinds, link targets, sizes and contents). Needs $WAFER and $WORK set;
 # counts into $passed and $failed.
@@ -30,10 +32,21 @@ run_engine() {
   if [ "$seed" = - ]; then mkdir "$at/dir"; else cp -a "$seed" "$at/dir"; fi
   local args=() a
   for a in "$@"; do a=${a//@DIR@/$at/dir}; args+=("${a//@TMP@/$at/tmp}"); done
-  local cmd
-  if [ "$engine" = wafer ]; then cmd=("$WAFER" run --wasi); else cmd=("${NODE_WASI[@]}"); fi
-  timeout "$WASI_TIMEOUT" "${cmd[@]}" "${args[@]}" <"$stdin" >"$at/out" 2>"$at/err"
-  echo $? >"$at/status"
+  local cmd status
+  if [ "$engine" = wafer ]; then
+    read -ra cmd <<<"${WAFER_RUN_FLAGS:-}"
+    cmd=("$WAFER" run "${cmd[@]}" --wasi)
+  else
+    cmd=("${NODE_WASI[@]}")
+  fi
+  if [[ $stdin == pipe:* ]]; then
+    cat "${stdin#pipe:}" | timeout "$WASI_TIMEOUT" "${cmd[@]}" "${args[@]}" >"$at/out" 2>"$at/err"
+    status=${PIPESTATUS[1]}
+  else
+    timeout "$WASI_TIMEOUT" "${cmd[@]}" "${args[@]}" <"$stdin" >"$at/out" 2>"$at/err"
+    status=$?
+  fi
+  echo "$status" >"$at/status"
   tree_of "$at/dir" >"$at/tree"
 }
 

@@ -1,8 +1,8 @@
 /* What wafer's WASI keeps exactly where node's WASI, the other engine the real programs are
  * compared with (tests/wasi_programs.sh), does not, so the comparison cannot hold wafer to it:
  * timestamps to the nanosecond, a descriptor's fdflags as they were set, "." and ".." in
- * fd_readdir, and a directory read in many small fd_readdir calls resuming by cookie with every
- * entry seen once.
+ * fd_readdir, a directory read in many small fd_readdir calls resuming by cookie with every
+ * entry seen once, and regular files always ready in poll_oneoff (node cannot poll them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,12 +126,60 @@ static void test_readdir_dots_and_cookies(void **state) {
     free(small);
 }
 
+/* A read and a write subscription on a file of 5 bytes read 2 bytes into: both ready at once,
+ * the read one with the 3 bytes left, whatever the clock subscription beside them says. */
+static void test_poll_regular_file_ready(void **state) {
+    fixture *f = *state;
+    uint32_t fd = fixture_open(f, "file.txt", 0, 0);
+    uint32_t buf = fixture_alloc(f, 2), iov = fixture_alloc(f, WASI_IOVEC_SIZE);
+    uint32_t nread = fixture_alloc(f, 4);
+    guest_put_u32(f->memory + iov, buf);
+    guest_put_u32(f->memory + iov + 4, 2);
+    assert_int_equal(CALL(f, fd_read, fd, iov, 1, nread), WASI_ESUCCESS);
+    assert_int_equal(fixture_u32(f, nread), 2);
+
+    uint32_t subs = fixture_alloc(f, 3 * WASI_SUBSCRIPTION_SIZE);
+    uint32_t events = fixture_alloc(f, 3 * WASI_EVENT_SIZE), nevents = fixture_alloc(f, 4);
+    static const uint8_t tags[3] = {WASI_EVENT_FD_READ, WASI_EVENT_FD_WRITE, WASI_EVENT_CLOCK};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *s = f->memory + subs + i * WASI_SUBSCRIPTION_SIZE;
+        guest_put_u64(s + WASI_SUB_USERDATA, 7 + (uint64_t)i);
+        guest_put_u8(s + WASI_SUB_TAG, tags[i]);
+        if (tags[i] == WASI_EVENT_CLOCK) {
+            guest_put_u32(s + WASI_SUB_CLOCK_ID, WASI_CLOCK_MONOTONIC);
+            guest_put_u64(s + WASI_SUB_CLOCK_TIMEOUT, 10ull * 1000000000); /* 10 s: never waited */
+        } else {
+            guest_put_u32(s + WASI_SUB_FD, fd);
+        }
+    }
+    assert_int_equal(CALL(f, poll_oneoff, subs, events, 3, nevents), WASI_ESUCCESS);
+    assert_int_equal(fixture_u32(f, nevents), 2);
+    bool seen_read = false, seen_write = false;
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *e = f->memory + events + i * WASI_EVENT_SIZE;
+        assert_int_equal(guest_get_u16(e + WASI_EVENT_ERROR), WASI_ESUCCESS);
+        uint8_t type = e[WASI_EVENT_TYPE];
+        if (type == WASI_EVENT_FD_READ) {
+            seen_read = true;
+            assert_int_equal(guest_get_u64(e + WASI_EVENT_USERDATA), 7);
+            assert_int_equal(guest_get_u64(e + WASI_EVENT_NBYTES), 3);
+        } else {
+            assert_int_equal(type, WASI_EVENT_FD_WRITE);
+            seen_write = true;
+            assert_int_equal(guest_get_u64(e + WASI_EVENT_USERDATA), 8);
+        }
+    }
+    assert_true(seen_read && seen_write);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_timestamps_to_the_nanosecond, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_fdflags_as_set, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_readdir_dots_and_cookies, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_poll_regular_file_ready, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

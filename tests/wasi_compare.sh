@@ -7,7 +7,9 @@
 # ENGINE_ARGS are given to both engines as they are, except that @DIR@ becomes that engine's own
 # fresh copy of the directory SEED ("-": an empty one) and @TMP@ a fresh empty directory. STDIN is
 # a file, or pipe:FILE for the file's bytes through a pipe (reads then return what the pipe has).
-# $WAFER_RUN_FLAGS, if set, go to wafer alone, before --wasi (its configuration flags). The case
+# $WAFER_RUN_FLAGS, if set, go to wafer alone, before --wasi (its configuration flags). With
+# WASI_STDERR_DIFFERS=1 (programs that trap: each engine words its trap its own way) stderr must
+# only be non-empty in both. The case
 # passes when both exit with STATUS and print the same stdout and stderr, and the two copies of
 # SEED end the same (names, kinds, link targets, sizes and contents). Needs $WAFER and $WORK set;
 # counts into $passed and $failed.
@@ -58,7 +60,12 @@ wasi_compare() {
   local w=$WORK/$name/wafer n=$WORK/$name/node why=() part
   [ "$(cat "$w/status")" = "$status" ] || why+=("wafer exited $(cat "$w/status"), not $status")
   [ "$(cat "$n/status")" = "$status" ] || why+=("node exited $(cat "$n/status"), not $status")
-  for part in out err tree; do
+  local parts=(out err tree)
+  if [ "${WASI_STDERR_DIFFERS:-0}" = 1 ]; then
+    parts=(out tree)
+    [ -s "$w/err" ] && [ -s "$n/err" ] || why+=("stderr empty")
+  fi
+  for part in "${parts[@]}"; do
     cmp -s "$w/$part" "$n/$part" || why+=("$part differs")
   done
   if [ ${#why[@]} -eq 0 ]; then
@@ -69,7 +76,7 @@ wasi_compare() {
   failed=$((failed + 1))
   local IFS=';'
   echo "FAIL $name: ${why[*]} (wafer then node in ${w%/*})"
-  for part in out err tree; do
+  for part in "${parts[@]}"; do
     cmp -s "$w/$part" "$n/$part" || diff "$w/$part" "$n/$part" | head -n 10 | sed 's/^/     /'
   done
   for part in wafer node; do

@@ -39,6 +39,10 @@ cases() {
   wasi_compare "$1"exit-_Exit 3 $none - "$p/exit_codes.wasm" _Exit 3
   wasi_compare "$1"exit-closed-stdout 5 $none - "$p/exit_codes.wasm" closed-stdout 5
   wasi_compare "$1"exit-usage 2 $none - "$p/exit_codes.wasm"
+  WASI_STDERR_DIFFERS=1 wasi_compare "$1"trap-abort 134 $none - "$p/traps.wasm" abort
+  WASI_STDERR_DIFFERS=1 wasi_compare "$1"trap-divide 134 $none - "$p/traps.wasm" divide
+  WASI_STDERR_DIFFERS=1 wasi_compare "$1"trap-stack 134 $none - "$p/traps.wasm" stack
+  wasi_compare "$1"poll-pipe 0 "pipe:$text" - "$p/poll_wait.wasm"
   wasi_compare "$1"stdin-text 0 "$text" - "$p/stdin_stdout.wasm"
   wasi_compare "$1"stdin-empty 0 $none - "$p/stdin_stdout.wasm"
   wasi_compare "$1"stdin-binary 0 "$p/compute.wasm" - "$p/stdin_stdout.wasm" bytes

@@ -96,12 +96,25 @@ spec: deps $(B)/asan/wafer
 # run under wafer's ASan build and node's WASI and compared (tests/wasi_programs.sh); yosys from
 # the npm registry likewise (tests/wasi_yosys.sh).
 WASI_CC := clang-16 --target=wasm32-wasi --sysroot=/usr
+# The compute benchmarks (bench/programs) become WASI commands too, with the main their native
+# build has (bench/compute_native.c), so their checksums are also held to native code's.
+BENCH_NAMES := $(patsubst bench/programs/%.c,%,$(sort $(wildcard bench/programs/*.c)))
 WASI_PROGRAMS := $(patsubst tests/wasi_programs/%.c,$(B)/wasi_programs/%.wasm,\
-  $(sort $(wildcard tests/wasi_programs/*.c)))
+  $(sort $(wildcard tests/wasi_programs/*.c))) \
+  $(patsubst %,$(B)/wasi_programs/bench-%.wasm,$(BENCH_NAMES)) \
+  $(patsubst %,$(B)/wasi_programs/native/bench-%,$(BENCH_NAMES))
 
 $(B)/wasi_programs/%.wasm: tests/wasi_programs/%.c
 	@mkdir -p $(dir $@)
 	$(WASI_CC) -O2 -Wall -Wextra -Werror -o $@ $< -lm
+
+$(B)/wasi_programs/bench-%.wasm: bench/programs/%.c bench/programs/bench.h bench/compute_native.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) -O2 -Wall -Wextra -Werror -o $@ $< bench/compute_native.c -lm
+
+$(B)/wasi_programs/native/bench-%: bench/programs/%.c bench/programs/bench.h bench/compute_native.c
+	@mkdir -p $(dir $@)
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< bench/compute_native.c -lm
 
 wasi-programs: deps $(B)/asan/wafer $(WASI_PROGRAMS)
 	@./tests/wasi_programs.sh $(B)/asan/wafer

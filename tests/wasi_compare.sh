@@ -9,7 +9,7 @@
 # a file, or pipe:FILE for the file's bytes through a pipe (reads then return what the pipe has).
 # $WAFER_RUN_FLAGS, if set, go to wafer alone, before --wasi (its configuration flags). With
 # WASI_STDERR_DIFFERS=1 (programs that trap: each engine words its trap its own way) stderr must
-# only be non-empty in both. The case
+# only be non-empty in both; with WASI_EXPECT_OUT=FILE stdout must also equal FILE. The case
 # passes when both exit with STATUS and print the same stdout and stderr, and the two copies of
 # SEED end the same (names, kinds, link targets, sizes and contents). Needs $WAFER and $WORK set;
 # counts into $passed and $failed.
@@ -68,6 +68,9 @@ wasi_compare() {
   for part in "${parts[@]}"; do
     cmp -s "$w/$part" "$n/$part" || why+=("$part differs")
   done
+  if [ -n "${WASI_EXPECT_OUT:-}" ] && ! cmp -s "$w/out" "$WASI_EXPECT_OUT"; then
+    why+=("stdout is not $WASI_EXPECT_OUT's")
+  fi
   if [ ${#why[@]} -eq 0 ]; then
     passed=$((passed + 1))
     printf 'ok   %-22s %s lines out, %s lines err\n' "$name" "$(wc -l <"$w/out")" "$(wc -l <"$w/err")"

@@ -5,7 +5,8 @@
 # must end with the expected status and the same stdout, stderr and directory contents in both
 # (tests/wasi_compare.sh). Every case runs three times: with wafer's defaults, with --pooling and
 # with --no-memory-image (the allocators and memory setups a program's memory can come from).
-# Prints a line per case and "N passed, N failed".
+# The compute benchmarks of bench/programs run once each, their checksums also held to native
+# code's. Prints a line per case and "N passed, N failed".
 #   tests/wasi_programs.sh WAFER [PROGRAM_DIR]   (default PROGRAM_DIR: build/wasi_programs)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +55,14 @@ cases() {
 cases ""
 WAFER_RUN_FLAGS=--pooling cases pooling/
 WAFER_RUN_FLAGS=--no-memory-image cases no-image/
+
+# The compute benchmarks as commands: a checksum each, which native code must print too.
+for wasm in "$p"/bench-*.wasm; do
+  name=$(basename "$wasm" .wasm)
+  mkdir -p "$WORK/native"
+  "$p/native/$name" >"$WORK/native/$name.out"
+  WASI_EXPECT_OUT=$WORK/native/$name.out wasi_compare "$name" 0 $none - "$wasm"
+done
 
 echo "wasi programs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

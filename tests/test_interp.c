@@ -634,6 +634,24 @@ static void test_comparison_branches(void **state) {
             }
         }
     }
+    /* the i64 ones, on values that differ only above bit 31 as well */
+    static const uint64_t wide[] = {0, 1, UINT64_C(0x100000000), UINT64_C(0x7FFFFFFFFFFFFFFF),
+                                    UINT64_C(0x8000000000000000), UINT64_MAX};
+    enum { NW = sizeof wide / sizeof wide[0] };
+    for (uint32_t cmp = 0; cmp < 10; cmp++) {
+        for (uint32_t i = 0; i < NW; i++) {
+            for (uint32_t j = 0; j < NW; j++) {
+                uint64_t a = wide[i], b = wide[j];
+                int64_t sa = (int64_t)a, sb = (int64_t)b;
+                bool expect[10] = {a == b, a != b, sa < sb, a < b, sa > sb,
+                                   a > b,  sa <= sb, a <= b, sa >= sb, a >= b};
+                two[0] = OP_BR_I64_EQ + cmp;
+                if (invoke_ok(r, f2, (uint64_t[]){a, b}, 2) != expect[cmp])
+                    fail_msg("%s on %#llx, %#llx", code_op_name((code_op)two[0]),
+                             (unsigned long long)a, (unsigned long long)b);
+            }
+        }
+    }
 }
 
 /* ---- Calls ------------------------------------------------------------------------------- */

@@ -344,6 +344,12 @@ static void test_compile_comparison_branches(void **state) {
                 "15: RETURN\n",
                 0x20, 0x00, 0x20, 0x01, 0x4B, 0x04, 0x7F, 0x41, 0x01, 0x05, 0x41, 0x02, 0x0B,
                 0x0B);
+    /* i64: block  local.get 0  i64.const 7  i64.ge_u  br_if 0  end  (the constant in a slot) */
+    EXPECT_CODE(0, "I", "", "",
+                "0: CONST64 2 7 0\n"
+                "4: BR_I64_GE_U 0 2 ->8\n"
+                "8: RETURN\n",
+                0x02, 0x40, 0x20, 0x00, 0x42, 0x07, 0x5A, 0x0D, 0x00, 0x0B, 0x0B);
     /* block  local.get 0  i32.eqz  br_if 0  end */
     EXPECT_CODE(0, "i", "", "",
                 "0: BR_UNLESS 0 ->3\n"

@@ -80,19 +80,21 @@
 /* Branches. Each has a variant NAME_LOOP that first checks the epoch deadline when it is taken:
  * code for an epoch engine takes its loops' back edges through those (see "How compile.c reads").
  * The two lists are in the same order, so OP_X_LOOP - OP_BR_LOOP == OP_X - OP_BR. The BR_I32_*
- * branches are i32 comparisons fused with the branch on their result: "a b off" is taken if
- * `a CMP b`, and "a k off" (the _K ones) if `a CMP k`, k the constant right operand itself. */
+ * and BR_I64_* branches are comparisons fused with the branch on their result: "a b off" is taken
+ * if `a CMP b`, and "a k off" (the BR_I32_*_K ones) if `a CMP k`, k the constant right operand
+ * itself. */
 #define CODE_BRANCH_OPS(X, S)                                                                     \
     X(BR##S, 1, "off")                                                                            \
     X(BR_IF##S, 2, "a off          (taken if the i32 in a is nonzero)")                          \
     X(BR_UNLESS##S, 2, "a off      (taken if the i32 in a is zero)")                             \
     X(BR_TABLE##S, 2, "a n off_0 .. off_{n-1} off_default   (n+3 operand cells in all)")        \
-    CODE_BRANCH_CMPS(X, S, CODE_BRANCH_CMP)
+    CODE_BRANCH_CMPS(X, S, CODE_BRANCH_CMP) CODE_BRANCH_CMPS(X, S, CODE_BRANCH_CMP64)
 #define CODE_BRANCH_CMPS(X, S, Y)                                                                 \
     Y(X, S, EQ) Y(X, S, NE) Y(X, S, LT_S) Y(X, S, LT_U) Y(X, S, GT_S) Y(X, S, GT_U)                \
     Y(X, S, LE_S) Y(X, S, LE_U) Y(X, S, GE_S) Y(X, S, GE_U)
 #define CODE_BRANCH_CMP(X, S, CMP)                                                                \
     X(BR_I32_##CMP##S, 3, "a b off") X(BR_I32_##CMP##_K##S, 3, "a k off")
+#define CODE_BRANCH_CMP64(X, S, CMP) X(BR_I64_##CMP##S, 3, "a b off")
 
 /* Loads: "d a <mem>" write the loaded value to d (the _U loads and LOAD32_U zero-extend to 64
  * bits, so they serve i32 and i64 alike; f32 and f64 loads are LOAD32_U and LOAD64).
@@ -177,7 +179,7 @@
     K(X, I32_EQ) K(X, I32_NE) K(X, I32_LT_S) K(X, I32_LT_U) K(X, I32_GT_S) K(X, I32_GT_U)         \
     K(X, I32_LE_S) K(X, I32_LE_U) K(X, I32_GE_S) K(X, I32_GE_U) K(X, I32_ADD) K(X, I32_SUB)       \
     K(X, I32_MUL) K(X, I32_AND) K(X, I32_OR) K(X, I32_XOR) K(X, I32_SHL) K(X, I32_SHR_S)          \
-    K(X, I32_SHR_U)
+    K(X, I32_SHR_U) K(X, I32_ROTL) K(X, I32_ROTR)
 #define CODE_K_OP(X, NAME) X(NAME##_K, 3, "d a k     (k: the i32 right operand itself)")
 
 typedef enum code_op {
@@ -189,14 +191,17 @@ typedef enum code_op {
 
 /* Whether op is a _LOOP branch, and the plain branch it checks the deadline for. */
 static inline bool code_is_loop_branch(uint32_t op) {
-    return op >= OP_BR_LOOP && op <= OP_BR_I32_GE_U_K_LOOP;
+    return op >= OP_BR_LOOP && op <= OP_BR_I64_GE_U_LOOP;
 }
 static inline code_op code_plain_branch(uint32_t op) {
     return (code_op)(code_is_loop_branch(op) ? op - (OP_BR_LOOP - OP_BR) : op);
 }
-/* Whether op is a BR_I32_* comparison branch (plain), and whether it is a _K one. */
+/* Whether op is a comparison branch (plain), and whether it is a BR_I32_*_K one. */
 static inline bool code_is_cmp_branch(code_op op) {
-    return op >= OP_BR_I32_EQ && op <= OP_BR_I32_GE_U_K;
+    return op >= OP_BR_I32_EQ && op <= OP_BR_I64_GE_U;
+}
+static inline bool code_is_k_branch(code_op op) {
+    return op >= OP_BR_I32_EQ && op <= OP_BR_I32_GE_U_K && (op - OP_BR_I32_EQ) % 2 == 1;
 }
 
 /* Which frame slots hold externrefs at a safepoint: for the externref GC, which walks frames

@@ -263,8 +263,7 @@ static bool step(verifier *v, bool *falls) {
     uint8_t ka, kb;
     *falls = true;
     if (code_is_cmp_branch(op)) { /* "a b off", or "a k off" for the _K ones */
-        bool k = (op - OP_BR_I32_EQ) % 2 == 1;
-        return rd(v, 0, K_NUM) && (k || rd(v, 1, K_NUM)) && branch(v, 2);
+        return rd(v, 0, K_NUM) && (code_is_k_branch(op) || rd(v, 1, K_NUM)) && branch(v, 2);
     }
     switch (op) {
     case OP_UNREACHABLE:

@@ -668,7 +668,7 @@ static uint32_t comparison_just_made(const compiler *c, uint32_t depth) {
         return NONE;
     uint32_t pc = c->fwd_cell - 1, op = c->code[pc];
     bool cmp = (op >= OP_I32_EQ && op <= OP_I32_GE_U) || (op >= OP_I32_EQ_K && op <= OP_I32_GE_U_K) ||
-               op == OP_I32_EQZ;
+               (op >= OP_I64_EQ && op <= OP_I64_GE_U) || op == OP_I32_EQZ;
     if (!cmp || pc + 1 + code_operand_cells(c->code, pc) != c->len ||
         c->code[c->fwd_cell] != slot(c, depth))
         return NONE;
@@ -697,10 +697,11 @@ static bool emit_conditional(compiler *c, uint32_t depth, bool when, ctrl *targe
     if (op == OP_I32_EQZ) /* branch when a == 0 is branch unless a */
         return emit_jump_on(c, when ? OP_BR_UNLESS : OP_BR_IF, 1, a, 0, target);
     b = c->code[cmp_pc + 3];
-    bool k = op >= OP_I32_EQ_K;
-    uint32_t index = op - (k ? OP_I32_EQ_K : OP_I32_EQ);
+    bool k = op >= OP_I32_EQ_K, wide = op >= OP_I64_EQ && op <= OP_I64_GE_U;
+    uint32_t index = op - (k ? OP_I32_EQ_K : wide ? OP_I64_EQ : OP_I32_EQ);
     if (!when) index = opposite_comparison(index);
-    code_op branch = (code_op)(OP_BR_I32_EQ + 2 * index + (k ? 1 : 0));
+    code_op branch = wide ? (code_op)(OP_BR_I64_EQ + index)
+                          : (code_op)(OP_BR_I32_EQ + 2 * index + (k ? 1 : 0));
     return emit_jump_on(c, branch, 2, a, b, target);
 }
 

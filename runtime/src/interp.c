@@ -285,6 +285,11 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         if ((T)U32(pc[1]) OPERATOR (T)pc[2]) TAKE(3, CHECK);                                      \
         NEXT(3);                                                                                  \
     }
+#define BRANCH_CMP64(S, CHECK, CMP, OPERATOR, T)                                                  \
+    OP(BR_I64_##CMP##S) : {                                                                       \
+        if ((T)U64(pc[1]) OPERATOR (T)U64(pc[2])) TAKE(3, CHECK);                                 \
+        NEXT(3);                                                                                  \
+    }
 #define BRANCHES(S, CHECK)                                                                        \
     OP(BR##S) : TAKE(1, CHECK);                                                                   \
     OP(BR_IF##S) : {                                                                              \
@@ -311,7 +316,17 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
     BRANCH_CMP(S, CHECK, LE_S, <=, int32_t)                                                       \
     BRANCH_CMP(S, CHECK, LE_U, <=, uint32_t)                                                      \
     BRANCH_CMP(S, CHECK, GE_S, >=, int32_t)                                                       \
-    BRANCH_CMP(S, CHECK, GE_U, >=, uint32_t)
+    BRANCH_CMP(S, CHECK, GE_U, >=, uint32_t)                                                      \
+    BRANCH_CMP64(S, CHECK, EQ, ==, uint64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, NE, !=, uint64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, LT_S, <, int64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, LT_U, <, uint64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, GT_S, >, int64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, GT_U, >, uint64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, LE_S, <=, int64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, LE_U, <=, uint64_t)                                                    \
+    BRANCH_CMP64(S, CHECK, GE_S, >=, int64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, GE_U, >=, uint64_t)
 
 /* Label addresses are a GNU extension, confined to this function. */
 #if WAFER_THREADED_DISPATCH
@@ -677,6 +692,8 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     BINARY_K(I32_SHL, i32_shl(x, y))
     BINARY_K(I32_SHR_S, i32_shr_s(x, y))
     BINARY_K(I32_SHR_U, i32_shr_u(x, y))
+    BINARY_K(I32_ROTL, i32_rotl(x, y))
+    BINARY_K(I32_ROTR, i32_rotr(x, y))
 
     /* ---- Numeric: i64 ---- */
     UNARY(I64_CLZ, uint64_t, U64, SET64, i64_clz(x))

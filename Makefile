@@ -11,7 +11,8 @@ WARN := -Wall -Wextra -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 INCLUDES := -Iruntime/include -Iruntime/src
 
-RUNTIME_SRC := $(sort $(wildcard runtime/src/*.c))
+# The runtime, and beside it WASI preview 1 (runtime/src/wasi, public header wafer_wasi.h).
+RUNTIME_SRC := $(sort $(wildcard runtime/src/*.c)) $(sort $(wildcard runtime/src/wasi/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 ORACLE_SRC := $(sort $(wildcard oracles/*.c))
 GEN_SRC := $(sort $(wildcard fuzz_targets/gen/*.c))
@@ -25,7 +26,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 .PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref bench-fuzz
 .PHONY: diff-campaign
-.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted
+.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted wasi-programs wasi-yosys
 all: $(B)/wafer
 
 deps:
@@ -34,7 +35,7 @@ deps:
 $(B)/wafer: $(RELEASE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
+$(B)/release/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h runtime/src/wasi/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
@@ -42,7 +43,7 @@ asan: $(B)/asan/wafer
 $(B)/asan/wafer: $(ASAN_OBJ)
 	$(SAN_CC) $(ASAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 
-$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
+$(B)/asan/%.o: %.c $(wildcard runtime/include/*.h runtime/src/*.h runtime/src/wasi/*.h cli/*.h oracles/*.h fuzz_targets/gen/*.h)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -c $< -o $@
 
@@ -78,12 +79,48 @@ $(B)/tests/test_gen: tests/test_gen.c $(ASAN_RUNTIME_OBJ) $(ASAN_GEN_OBJ)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $^ -lcmocka -lm
 
+# The WASI tests link their shared fixture (tests/wasi_fixture.c) too.
+$(B)/tests/test_wasi_%: tests/test_wasi_%.c tests/wasi_fixture.c tests/wasi_fixture.h $(ASAN_RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(INCLUDES) -o $@ $(filter %.c %.o,$^) -lcmocka -lm -lpthread
+
 unit: deps $(UNIT_BIN)
 	@./tests/run_unit.sh $(UNIT_BIN)
 
 # The spec suite, converted with wast2json and run under the sanitizer build.
 spec: deps $(B)/asan/wafer
 	@./tests/run_spec.sh $(B)/asan/wafer
+
+# Real programs (issue 9 item 3): C compiled to wasm32-wasi with clang-16 and wasi-libc (the
+# driver runs binaryen's wasm-opt after linking, as it does wherever binaryen is installed), each
+# run under wafer's ASan build and node's WASI and compared (tests/wasi_programs.sh); yosys from
+# the npm registry likewise (tests/wasi_yosys.sh).
+WASI_CC := clang-16 --target=wasm32-wasi --sysroot=/usr
+# The compute benchmarks (bench/programs) become WASI commands too, with the main their native
+# build has (bench/compute_native.c), so their checksums are also held to native code's.
+BENCH_NAMES := $(patsubst bench/programs/%.c,%,$(sort $(wildcard bench/programs/*.c)))
+WASI_PROGRAMS := $(patsubst tests/wasi_programs/%.c,$(B)/wasi_programs/%.wasm,\
+  $(sort $(wildcard tests/wasi_programs/*.c))) \
+  $(patsubst %,$(B)/wasi_programs/bench-%.wasm,$(BENCH_NAMES)) \
+  $(patsubst %,$(B)/wasi_programs/native/bench-%,$(BENCH_NAMES))
+
+$(B)/wasi_programs/%.wasm: tests/wasi_programs/%.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) -O2 -Wall -Wextra -Werror -o $@ $< -lm
+
+$(B)/wasi_programs/bench-%.wasm: bench/programs/%.c bench/programs/bench.h bench/compute_native.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) -O2 -Wall -Wextra -Werror -o $@ $< bench/compute_native.c -lm
+
+$(B)/wasi_programs/native/bench-%: bench/programs/%.c bench/programs/bench.h bench/compute_native.c
+	@mkdir -p $(dir $@)
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< bench/compute_native.c -lm
+
+wasi-programs: deps $(B)/asan/wafer $(WASI_PROGRAMS)
+	@./tests/wasi_programs.sh $(B)/asan/wafer
+
+wasi-yosys: deps $(B)/asan/wafer
+	@./tests/wasi_yosys.sh $(B)/asan/wafer
 
 check: deps
 	@$(MAKE) --no-print-directory all asan

@@ -68,7 +68,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   exit 1
 fi
 support_src=$(find fuzz_targets -mindepth 2 -name '*.c' | sort)
-lib_src="$(ls runtime/src/*.c) $(ls oracles/*.c) $support_src"
+lib_src="$(ls runtime/src/*.c runtime/src/wasi/*.c) $(ls oracles/*.c) $support_src"
 headers=$(find runtime/include runtime/src oracles fuzz_targets -name '*.h' | sort)
 link_libs=-lm
 

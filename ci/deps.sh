@@ -13,12 +13,13 @@ packages=(
   wabt                                 # wast2json, wasm-interp, spectest-interp: the reference
   binaryen                             # wasm-opt -ttf: generated modules
   zip                                  # seed corpora archives for build.sh
-  nodejs                               # V8, the second-opinion oracle
+  nodejs                               # V8, the second-opinion oracle; node's WASI
+  wasi-libc libclang-rt-16-dev-wasm32 lld-16  # C to wasm32-wasi: the real-program tests
 )
 case ${1:-} in
 '') ;;
 afl) packages+=(afl++ libclang-rt-14-dev) ;;  # afl-clang-fast wraps clang-14: its ASan runtime
-bench) packages+=(lld-16 python3 python3-matplotlib) ;;  # wasm-ld-16; the table and its plot
+bench) packages+=(python3 python3-matplotlib) ;;  # the table and its plot
 *) echo "usage: ci/deps.sh [afl|bench]" >&2; exit 2 ;;
 esac
 missing=()

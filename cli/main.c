@@ -11,24 +11,26 @@ typedef struct command {
     const char *summary;
     int (*main)(int argc, char **argv);
     const char *usage;
+    /* run takes --help itself: after `--wasi PROG.wasm` every argument is the program's. */
+    bool parses_help;
 } command;
 
 static const command commands[] = {
-    {"run", "instantiate a module and call its exports", run_main, run_usage},
-    {"validate", "check that modules decode and validate", validate_main, validate_usage},
-    {"wast", "run spec test scripts converted by wast2json", wast_main, wast_usage},
+    {"run", "call a module's exports, or run a WASI program (--wasi)", run_main, run_usage, true},
+    {"validate", "check that modules decode and validate", validate_main, validate_usage, false},
+    {"wast", "run spec test scripts converted by wast2json", wast_main, wast_usage, false},
     {"wast-bundle", "write a spec script as the wast fuzz target's input", wast_bundle_main,
-     wast_bundle_usage},
+     wast_bundle_usage, false},
     {"compile", "write a precompiled module (.cwasm) that loads without compiling",
-     compile_main, compile_usage},
+     compile_main, compile_usage, false},
     {"diff", "compare modules' behaviour in wafer and in reference engines", diff_main,
-     diff_usage},
-    {"reduce", "shrink a module that wafer diff finds mismatching", reduce_main, reduce_usage},
-    {"bench", "time instantiation (wafer bench instantiate MODULE)", bench_main, bench_usage},
+     diff_usage, false},
+    {"reduce", "shrink a module that wafer diff finds mismatching", reduce_main, reduce_usage, false},
+    {"bench", "time instantiation (wafer bench instantiate MODULE)", bench_main, bench_usage, false},
     {"gen", "generate a valid module from any bytes (the fuzzers' generator)", gen_main,
-     gen_usage},
+     gen_usage, false},
     {"repro", "replay a fuzz target's input in its builds: does it still fail?", repro_main,
-     repro_usage},
+     repro_usage, false},
 };
 
 static const command *find_command(const char *name) {
@@ -47,7 +49,8 @@ static void print_usage(FILE *out) {
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n"
           "Exit status: 0 success; 1 failure (a test failed, a module is malformed or invalid,\n"
-          "an instantiation or call trapped); 2 usage error.\n"
+          "an instantiation or call trapped); 2 usage error. `wafer run --wasi` exits with the\n"
+          "program's own status, or 134 if it trapped.\n"
           "\n",
           out);
     fputs(options_usage, out);
@@ -87,7 +90,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "wafer: unknown command \"%s\"; see wafer help\n", name);
         return EXIT_USAGE;
     }
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc && !cmd->parses_help; i++) {
         if (is_help_flag(argv[i])) {
             print_command_usage(cmd);
             return EXIT_OK;

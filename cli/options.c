@@ -78,8 +78,7 @@ void options_init_as_wabt(cli_options *opts) {
     opts->config.features &= ~(uint32_t)(WAFER_FEATURE_MEMORY64 | WAFER_FEATURE_MULTI_MEMORY);
 }
 
-/* A flag with a value, given as "--flag N" or "--flag=N". NULL value: argv[*i] is not this flag. */
-static const char *flag_value(const char *flag, int argc, char **argv, int *i, bool *missing) {
+const char *options_flag_value(const char *flag, int argc, char **argv, int *i, bool *missing) {
     const char *arg = argv[*i];
     size_t len = strlen(flag);
     *missing = false;
@@ -133,7 +132,7 @@ options_result options_take(cli_options *opts, int argc, char **argv, int *i) {
         return OPTIONS_TAKEN;
     }
     bool missing;
-    const char *value = flag_value("--fuel", argc, argv, i, &missing);
+    const char *value = options_flag_value("--fuel", argc, argv, i, &missing);
     if (missing) return OPTIONS_BAD;
     if (value) {
         if (!parse_count("--fuel", value, &opts->fuel)) return OPTIONS_BAD;
@@ -141,7 +140,7 @@ options_result options_take(cli_options *opts, int argc, char **argv, int *i) {
         opts->config.consume_fuel = true;
         return OPTIONS_TAKEN;
     }
-    value = flag_value("--epoch-deadline", argc, argv, i, &missing);
+    value = options_flag_value("--epoch-deadline", argc, argv, i, &missing);
     if (missing) return OPTIONS_BAD;
     if (value) {
         if (!parse_count("--epoch-deadline", value, &opts->epoch_deadline)) return OPTIONS_BAD;

@@ -30,6 +30,9 @@ void options_init(cli_options *opts);
  * spectest-interp runs it. */
 void options_init_as_wabt(cli_options *opts);
 options_result options_take(cli_options *opts, int argc, char **argv, int *i);
+/* A flag with a value, given as "--flag V" or "--flag=V": the value, with *i moved past it; NULL
+ * when argv[*i] is not this flag, or (*missing set, a message printed) when its value is. */
+const char *options_flag_value(const char *flag, int argc, char **argv, int *i, bool *missing);
 
 /* The part of every command's usage text that describes these flags. */
 extern const char options_usage[];

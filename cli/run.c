@@ -10,11 +10,13 @@
 #include "file_bytes.h"
 #include "module_load.h"
 #include "options.h"
+#include "run_wasi.h"
 #include "stub_imports.h"
 #include "value_text.h"
 
 const char run_usage[] =
     "usage: wafer run MODULE.wasm [OPTIONS] [--invoke-all] [--invoke NAME [ARGS...]]...\n"
+    "       wafer run --wasi [--dir HOST[::GUEST]]... [--env NAME=VALUE]... PROG.wasm [ARGS...]\n"
     "\n"
     "Instantiates MODULE.wasm (running its start function) with every import stood in for:\n"
     "imported functions log their calls (\"called host MODULE.NAME(ARGS) =>\") and return zeros;\n"
@@ -35,7 +37,19 @@ const char run_usage[] =
     "A trap while instantiating prints \"error initializing module: TRAP\" on stderr.\n"
     "Exit status: 0 if everything ran, 1 if the module could not be read, compiled or\n"
     "instantiated or any call trapped, 2 on a usage error (bad flags, an unknown export,\n"
-    "arguments that do not fit the function).\n";
+    "arguments that do not fit the function).\n"
+    "\n"
+    "WASI (preview 1, wasi_snapshot_preview1):\n"
+    "  wafer run --wasi [--dir HOST[::GUEST]]... [--env NAME=VALUE]... PROG.wasm [ARGS...]\n"
+    "  --wasi              run PROG.wasm as a WASI command: its _start is called with argv\n"
+    "                      PROG.wasm ARGS... (every argument after PROG.wasm is the program's)\n"
+    "  --dir HOST[::GUEST] preopen the host directory HOST, seen by the program as GUEST\n"
+    "                      (default: HOST); nothing outside the preopened directories is\n"
+    "                      reachable, whatever the paths or symbolic links say\n"
+    "  --env NAME=VALUE    put NAME=VALUE in the program's environment (it gets nothing else)\n"
+    "  Exit status: the program's own (its proc_exit status, or 0 when _start returns);\n"
+    "  134 if it trapped (the trap is printed on stderr); 1 if the module could not be read,\n"
+    "  compiled, linked or instantiated; 2 on a usage error.\n";
 
 typedef struct invocation {
     const char *name;
@@ -49,6 +63,8 @@ typedef struct run_request {
     invocation *invocations;
     int ninvocations;
     cli_options options;
+    run_wasi_options wasi;
+    bool help; /* --help or -h among wafer's own arguments */
 } run_request;
 
 static bool starts_flag(const char *arg) { return strncmp(arg, "--", 2) == 0; }
@@ -65,9 +81,14 @@ static int parse_request(int argc, char **argv, run_request *req) {
     int i = 0;
     while (i < argc) {
         options_result taken = options_take(&req->options, argc, argv, &i);
+        if (taken == OPTIONS_NOT_MINE) taken = run_wasi_take(&req->wasi, argc, argv, &i);
         if (taken == OPTIONS_BAD) return EXIT_USAGE;
         if (taken == OPTIONS_TAKEN) continue;
         const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            req->help = true;
+            return EXIT_OK;
+        }
         if (strcmp(arg, "--invoke-all") == 0) {
             req->invoke_all = true;
             i++;
@@ -90,6 +111,12 @@ static int parse_request(int argc, char **argv, run_request *req) {
         } else if (!req->path) {
             req->path = arg;
             i++;
+            if (req->wasi.enabled) {
+                /* Everything after a WASI program's path is its own argv. */
+                req->wasi.program_args = argv + i;
+                req->wasi.nprogram_args = argc - i;
+                break;
+            }
         } else {
             fprintf(stderr, "wafer run: one module only; unexpected %s\n", arg);
             return EXIT_USAGE;
@@ -97,6 +124,14 @@ static int parse_request(int argc, char **argv, run_request *req) {
     }
     if (!req->path) {
         fprintf(stderr, "wafer run: no module given (see wafer help run)\n");
+        return EXIT_USAGE;
+    }
+    if (!req->wasi.enabled && (req->wasi.ndirs || req->wasi.nenvs)) {
+        fprintf(stderr, "wafer run: --dir and --env need --wasi\n");
+        return EXIT_USAGE;
+    }
+    if (req->wasi.enabled && (req->invoke_all || req->ninvocations)) {
+        fprintf(stderr, "wafer run: --wasi runs _start; it takes no --invoke or --invoke-all\n");
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -263,18 +298,24 @@ static int run_in_store(const run_request *req, wafer_store *store, wafer_module
 int run_main(int argc, char **argv) {
     run_request req;
     int status = parse_request(argc, argv, &req);
-    if (status != EXIT_OK) {
+    if (status == EXIT_OK && req.help) printf("%s\n%s", run_usage, options_usage);
+    if (status != EXIT_OK || req.help) {
         free(req.invocations);
+        run_wasi_options_free(&req.wasi);
         return status;
     }
     cli_engine engine;
     if (!options_engine_start(&req.options, &engine)) {
         free(req.invocations);
+        run_wasi_options_free(&req.wasi);
         return EXIT_FAILED;
     }
     wafer_module *module = compile_module(engine.engine, req.path);
     if (!module) {
         status = EXIT_FAILED;
+    } else if (req.wasi.enabled) {
+        status = run_wasi(&req.options, engine.engine, module, req.path, &req.wasi);
+        wafer_module_release(module);
     } else {
         wafer_store *store = wafer_store_new(engine.engine);
         if (!store) {
@@ -289,5 +330,6 @@ int run_main(int argc, char **argv) {
     }
     options_engine_stop(&engine);
     free(req.invocations);
+    run_wasi_options_free(&req.wasi);
     return status;
 }

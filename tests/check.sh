@@ -22,6 +22,12 @@
 #             the modules of corpora/regressions/diff/ (campaign mismatches, fixed) agree with wabt
 #   wabt-bugs the reference's known bugs, shown against the installed wabt (masks stay honest)
 #   spec-diff `wafer diff` over every module of the spec suite: no false alarm (needs spec first)
+#   wasi-programs
+#             C programs compiled to wasm32-wasi run the same under wafer (ASan build) and node's
+#             WASI: stdout, stderr, exit status, files written (tests/wasi_programs.sh)
+#   wasi-yosys
+#             yosys.core.wasm (npm pack) runs -V and a synthesis script the same under wafer and
+#             node (tests/wasi_yosys.sh)
 # Prints each stage's result and a last line "N passed, N failed": unit tests plus spec commands,
 # plus one per compiler stage. Exit status 1 if anything failed.
 set -uo pipefail
@@ -72,7 +78,7 @@ werror_stage() {
   local stage=$1 cc=$2 log=$logs/$1.log bad=0 src
   echo "== $stage: every source with $cc -Werror"
   : >"$log"
-  for src in runtime/src/*.c oracles/*.c cli/*.c; do
+  for src in runtime/src/*.c runtime/src/wasi/*.c oracles/*.c cli/*.c; do
     if ! "$cc" "${WERROR_FLAGS[@]}" -c "$src" -o /dev/null >>"$log" 2>&1; then
       echo "$src does not compile cleanly with $cc" >>"$log"
       bad=$((bad + 1))
@@ -111,6 +117,8 @@ test_stage sensitivity ./tests/oracle_sensitivity.sh
 test_stage diff-regressions ./tests/oracle_diff_regressions.sh
 test_stage wabt-bugs ./tests/oracle_wabt_bugs.sh
 test_stage spec-diff ./tests/oracle_spec_diff.sh
+test_stage wasi-programs make --no-print-directory -j"$jobs" wasi-programs
+test_stage wasi-yosys make --no-print-directory wasi-yosys
 
 echo
 echo "== summary"

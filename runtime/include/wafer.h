@@ -173,6 +173,9 @@ const char *wafer_error_message(const wafer_error *err);
 void wafer_error_free(wafer_error *err);
 /* For host functions that want to trap with their own message. */
 wafer_error *wafer_error_new_trap(const char *message);
+/* An error of any kind but a trap (use wafer_error_new_trap), for libraries built on this API
+ * (wafer_wasi.h) that report link or resource failures as the runtime does. */
+wafer_error *wafer_error_new(wafer_error_kind kind, const char *message);
 const char *wafer_trap_kind_message(wafer_trap_kind kind);
 
 /* ---- Engine ----------------------------------------------------------------------------- */

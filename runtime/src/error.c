@@ -45,6 +45,10 @@ wafer_error *wafer_error_new_trap(const char *message) {
     return error_alloc(WAFER_ERROR_TRAP, WAFER_TRAP_HOST, message);
 }
 
+wafer_error *wafer_error_new(wafer_error_kind kind, const char *message) {
+    return error_alloc(kind, kind == WAFER_ERROR_TRAP ? WAFER_TRAP_HOST : WAFER_TRAP_NONE, message);
+}
+
 const char *wafer_trap_kind_message(wafer_trap_kind kind) {
     switch (kind) {
     case WAFER_TRAP_NONE: return "no trap";

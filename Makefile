@@ -24,7 +24,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
   -DWAFER_DEBUG_CHECKS
 
 .PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref diff-campaign
-.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted
+.PHONY: coverage fuzz-planted
 all: $(B)/wafer
 
 deps:
@@ -97,19 +97,11 @@ fuzz: deps $(B)/wafer
 	@if [ "$${ENGINE:-}" = afl ]; then ./ci/deps.sh afl && ./build.sh afl afl-cmplog; fi
 	@./ci/fuzz_local.sh
 
-# The fuzz targets' other builds (build.sh, docs/FUZZING.md): AFL++ (plus its CmpLog binaries),
-# MemorySanitizer, source coverage (then ci/fuzz_coverage.sh: COV_SECONDS, FUZZ_TARGETS), and the
-# planted-bug proof that `make check` runs.
-fuzz-afl:
-	@./ci/deps.sh afl
-	@./build.sh afl afl-cmplog
-
-fuzz-msan: deps
-	@./build.sh msan
-
-fuzz-cov: deps
-	@./build.sh cov $$([ "$${COV_SECONDS:-0}" -gt 0 ] && echo libfuzzer)
-	@./ci/fuzz_coverage.sh
+# Source coverage of runtime/ by the corpora (ci/coverage.sh: HTML and a per-file table of lines
+# and branches under build/coverage/), and the planted-bug proof that `make check` runs.
+coverage: deps
+	@./build.sh cov
+	@./ci/coverage.sh
 
 fuzz-planted: deps
 	@./tests/fuzz_planted.sh

@@ -145,27 +145,39 @@ afl_max() {
 
 # stats T: "execs/s R, cov C, ft F" for the progress block and the summary.
 stats() {
-  local t=$1 line
-  if [ "$engine" = afl ]; then
-    echo "$(afl_stat "$t" execs_per_sec) exec/s, $(afl_max "$t" edges_found) edges"
-    return
-  fi
-  # execs/s over T's whole time so far: a run's first status lines say 0.
-  local n=0 until spent
+  local t=$1 line n=0 until spent
+  # execs/s over T's whole time so far: the fuzzers' own first figures say 0, or "inf".
   if [ "${st[$t]}" = fuzzing ]; then
-    n=$(tail -c +$(( ${log_off[$t]:-0} + 1 )) "$findings/$t/fuzz.log" 2>/dev/null |
-      grep -aE '^#[0-9]+' | tail -n 1 | sed -nE 's/^#([0-9]+).*/\1/p')
+    if [ "$engine" = afl ]; then
+      n=$(afl_stat "$t" execs_done)
+    else
+      n=$(tail -c +$(( ${log_off[$t]:-0} + 1 )) "$findings/$t/fuzz.log" 2>/dev/null |
+        grep -aE '^#[0-9]+' | tail -n 1 | sed -nE 's/^#([0-9]+).*/\1/p')
+      n=$(( execs[$t] + ${n:-0} ))
+    fi
     until=$(date +%s)
   else
+    n=${execs[$t]}
     until=${t_stop[$t]}
   fi
   spent=$(( until - t_start[$t] ))
   [ "$spent" -ge 1 ] || spent=1
+  if [ "$engine" = afl ]; then
+    echo "$(( ${n:-0} / spent )) exec/s, $(afl_max "$t" edges_found) edges"
+    return
+  fi
   line=$(status_line "$t")
-  echo "$(( (execs[$t] + ${n:-0}) / spent )) exec/s, cov $(field "$line" cov), ft $(field "$line" ft)"
+  echo "$(( ${n:-0} / spent )) exec/s, cov $(field "$line" cov), ft $(field "$line" ft)"
 }
 
-corpus_size() { find "$findings/$1/corpus" -type f 2>/dev/null | wc -l; }
+# corpus_size T: the inputs of T's working corpus (AFL++: of its largest queue).
+corpus_size() {
+  if [ "$engine" = afl ] && [ "${st[$1]}" != waiting ]; then
+    afl_max "$1" corpus_count
+  else
+    find "$findings/$1/corpus" -type f 2>/dev/null | wc -l
+  fi
+}
 
 # start_run T: one libFuzzer run of T for what is left of its budget.
 start_run() {
@@ -195,7 +207,7 @@ start_afl() {
     if [ "$i" -eq 0 ]; then role=(-M main -c "build/fuzz/afl-cmplog/$t"); name=main
     else role=(-S "s$i"); name=s$i; fi
     # AFL++ sets the sanitizer options it needs (abort_on_error, symbolize=0).
-    spawn env -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
+    spawn env -u ASAN_OPTIONS -u UBSAN_OPTIONS -u MSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
       AFL_AUTORESUME=1 AFL_QUIET=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
       afl-fuzz "${role[@]}" -i "$seeds" -o "$dir/afl" -x "$(fuzz_dict "$t")" \
       -t $(( ${timeout_s:-10} * 1000 )) -m none -V "$seconds" -- "build/fuzz/afl/$t" \
@@ -319,6 +331,10 @@ run_ended() {
   pids[$t]=''
   if [ "$engine" = afl ]; then
     execs[$t]=$(afl_stat "$t" execs_done)
+    if [ "${execs[$t]}" = 0 ] && [ "$interrupted" = 0 ]; then
+      note[$t]="FAILED: afl-fuzz did not run: $(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$findings/$t"/afl/main.log |
+        grep -m 1 -E 'PROGRAM ABORT|ERROR' | cut -c 1-100) ($findings/$t/afl/main.log)"
+    fi
     file_artifacts "$t"
     start_merge "$t"
     return
@@ -336,7 +352,7 @@ run_ended() {
       start_run "$t"
       return
     fi
-    note[$t]="stopped: libFuzzer failed before fuzzing (exit status $rc, see $findings/$t/fuzz.log)"
+    note[$t]="FAILED: libFuzzer failed before fuzzing (exit status $rc, see $findings/$t/fuzz.log)"
   fi
   start_merge "$t"
 }
@@ -440,7 +456,7 @@ for t in "${targets[@]}"; do
     line="$t: ${note[$t]:-did not run}"
   fi
   echo "$line"
-  case $line in *FINDINGS*) status=1 ;; esac
+  case $line in *FINDINGS* | *FAILED*) status=1 ;; esac
   while read -r sig; do
     [ -n "$sig" ] || continue
     echo "    $sig/ ($(wc -l <"$sig/seen") inputs): $(head -n 1 "$sig/repro")"

@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 . ci/fuzz_lib.sh
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+build_log=$(mktemp)
+trap 'rm -f "$log" "$build_log"' EXIT
 variant=${1:-standalone}
 label="fuzz replay"
 case $variant in
@@ -35,8 +36,8 @@ standalone)
 msan) label="msan replay" ;;
 *) echo "usage: tests/fuzz_replay.sh [standalone|msan]" >&2; exit 2 ;;
 esac
-if ! ./build.sh "$variant" >"$log" 2>&1; then
-  cat "$log" >&2
+if ! ./build.sh "$variant" >"$build_log" 2>&1; then
+  cat "$build_log" >&2
   echo "$label: the $variant build failed" >&2
   echo "$label: 0 passed, 1 failed"
   exit 1
@@ -58,7 +59,7 @@ done
 
 for t in "${targets[@]}"; do
   bin=build/fuzz/$variant/$t
-  left_out=$(sed -n "s/^build.sh: $t left out of the .* build: //p" "$log")
+  left_out=$(sed -n "s/^build.sh: $t left out of the .* build: //p" "$build_log")
   if [ -n "$left_out" ] && [ ! -x "$bin" ]; then
     printf '  %-20s left out of the %s build: %s\n' "$t" "$variant" "$left_out"
     continue

@@ -23,8 +23,8 @@ ASAN_OBJ := $(patsubst %.c,$(B)/asan/%.o,$(RUNTIME_SRC) $(ORACLE_SRC) $(GEN_SRC)
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
   -DWAFER_DEBUG_CHECKS
 
-.PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref diff-campaign
-.PHONY: coverage fuzz-planted
+.PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref bench-fuzz
+.PHONY: diff-campaign coverage fuzz-planted
 all: $(B)/wafer
 
 deps:
@@ -133,6 +133,12 @@ bench:
 # Instantiation benchmarks (issue 4 item 9): figures only, never part of check.
 bench-instantiate: $(B)/wafer
 	@./bench/run_instantiate.sh
+
+# Fuzzing throughput (issue 8 item 3, bench/fuzz_throughput.sh: BENCH_FUZZ_SECONDS, FUZZ_TARGETS,
+# BENCH_FUZZ_PROFILE, BENCH_DIFF_SECONDS): execs/s per target, ASan+UBSan and plain, a profile of
+# the slowest, and the differential campaign's modules/s. Figures only, never part of check.
+bench-fuzz: deps
+	@./bench/fuzz_throughput.sh
 
 # The externref figures of issue 5 (bench/externref_bench.c): figures only, never part of check.
 # The bench counts allocations by wrapping malloc, calloc and realloc at link time.

@@ -29,8 +29,10 @@
 #               (AFL++ only uses it to solve comparisons; the crash verdicts come from `afl`)
 #   msan        clang-16, -fsanitize=fuzzer,memory -fsanitize-memory-track-origins
 #   cov         clang-16 libFuzzer with -fprofile-instr-generate -fcoverage-mapping, linking the
-#               whole runtime into every target (ci/fuzz_coverage.sh measures against all of it)
+#               whole runtime into every target (ci/coverage.sh measures against all of it)
 #   planted     the libfuzzer variant with -DWAFER_PLANTED_BUGS (runtime/src/planted.h)
+#   plain       clang-16 libFuzzer at -O2 with no sanitizer: what the runtime itself costs per
+#               execution (make bench-fuzz compares it with libfuzzer)
 # rebuilding only objects older than their source or any header. $JOBS (default 2) compiles run
 # in parallel. FUZZ_TARGETS="decode deserialize" limits either mode to the targets named.
 set -eu
@@ -208,6 +210,10 @@ for v in "${variants[@]}"; do
     build_variant clang-16 "$warn_flags $san_flags -fsanitize=fuzzer-no-link" \
       clang++-16 "$san_flags -fsanitize=fuzzer" "$obj" "$bin"
     ;;
+  plain)
+    build_variant clang-16 "$warn_flags -O2 -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+      -fsanitize=fuzzer-no-link" clang++-16 "-O2 -g -fsanitize=fuzzer" "$obj" "$bin"
+    ;;
   planted)
     build_variant clang-16 "$warn_flags $san_flags -fsanitize=fuzzer-no-link -DWAFER_PLANTED_BUGS" \
       clang++-16 "$san_flags -fsanitize=fuzzer" "$obj" "$bin"
@@ -245,7 +251,7 @@ for v in "${variants[@]}"; do
     whole_archive=0
     ;;
   *)
-    echo "usage: ./build.sh [libfuzzer|standalone|afl|afl-cmplog|msan|cov|planted]..." >&2
+    echo "usage: ./build.sh [libfuzzer|standalone|afl|afl-cmplog|msan|cov|planted|plain]..." >&2
     exit 2
     ;;
   esac

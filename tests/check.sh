@@ -2,9 +2,10 @@
 # Everything `make check` checks, stage by stage:
 #   unit      the cmocka unit tests (make unit), under ASan+UBSan
 #   spec      the spec suite (make spec), under ASan+UBSan, compared with wabt's scores
-#   spec-pooling, spec-no-image
-#             the whole suite again with --pooling and with --no-memory-image: it must pass the
-#             same under every allocator and with memory images on and off
+#   spec-pooling, spec-no-image, spec-limits
+#             the whole suite again with --pooling, with --no-memory-image, and compiled for fuel
+#             and epochs: it must pass the same under every allocator, with memory images on and
+#             off, and with the code that fuel and epoch engines run
 #   gcc       the runtime and CLI compile with gcc -O2 and no warning (-Werror)
 #   clang-16  the same with clang-16
 #   gen-stats 10,000 generated modules valid in wafer, 300 of them in wabt (tests/gen_stats.sh)
@@ -101,6 +102,9 @@ test_stage spec-verify env WAFER_SPEC_DIR=build/spec ./tests/run_unit.sh build/t
 # the whole suite again under the pooling allocator, and with memory images off (issue 4)
 test_stage spec-pooling env WAFER_SPEC_EXTRA_FLAGS=--pooling make --no-print-directory -j"$jobs" spec
 test_stage spec-no-image env WAFER_SPEC_EXTRA_FLAGS=--no-memory-image \
+  make --no-print-directory -j"$jobs" spec
+# and compiled for fuel and epoch interruption, whose code differs (code.h: FUEL, _LOOP branches)
+test_stage spec-limits env WAFER_SPEC_EXTRA_FLAGS="--fuel 100000000000 --epoch-deadline 1000000000" \
   make --no-print-directory -j"$jobs" spec
 werror_stage gcc gcc
 werror_stage clang-16 clang-16

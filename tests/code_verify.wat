@@ -38,6 +38,8 @@
     (block $out
       (loop $l
         (br_if $out (i32.eqz (local.get 0)))
+        (br_if $out (i32.gt_s (local.get 0) (i32.const 1000)))
+        (br_if $out (i32.lt_u (local.get 0) (local.get 0)))
         (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
         (br_table $l $out $l (local.get 0))))
     (i32.add (call_indirect (type $ii) (i32.const 3) (i32.const 0)) (call $sq (i32.const 2))))

@@ -30,8 +30,8 @@ static const uint8_t cv_wasm[] = {
   0x10, 0x03, 0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x41, 0x07, 0x0b,
   0x6f, 0x01, 0xd0, 0x6f, 0x0b, 0x07, 0x07, 0x01, 0x03, 0x61, 0x6c, 0x6c,
   0x00, 0x02, 0x09, 0x0b, 0x02, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x01, 0x01,
-  0x00, 0x01, 0x01, 0x0c, 0x01, 0x02, 0x0a, 0xbd, 0x01, 0x02, 0x07, 0x00,
-  0x20, 0x00, 0x20, 0x00, 0x6c, 0x0b, 0xb2, 0x01, 0x01, 0x01, 0x7e, 0x42,
+  0x00, 0x01, 0x01, 0x0c, 0x01, 0x02, 0x0a, 0xcc, 0x01, 0x02, 0x07, 0x00,
+  0x20, 0x00, 0x20, 0x00, 0x6c, 0x0b, 0xc1, 0x01, 0x01, 0x01, 0x7e, 0x42,
   0x00, 0x29, 0x43, 0x01, 0x08, 0x21, 0x02, 0x20, 0x00, 0x41, 0x05, 0x36,
   0x02, 0x00, 0x23, 0x01, 0x24, 0x00, 0x20, 0x01, 0x10, 0x00, 0x24, 0x02,
   0x41, 0x00, 0x20, 0x01, 0x26, 0x01, 0x20, 0x01, 0x41, 0x01, 0xfc, 0x0f,
@@ -44,10 +44,11 @@ static const uint8_t cv_wasm[] = {
   0x01, 0x25, 0x00, 0xd1, 0x1a, 0xd2, 0x01, 0x1a, 0xfc, 0x10, 0x01, 0x1a,
   0x41, 0x00, 0x25, 0x01, 0x1a, 0x23, 0x02, 0x1a, 0x41, 0x01, 0x41, 0x02,
   0x20, 0x00, 0x1b, 0x1a, 0x02, 0x40, 0x03, 0x40, 0x20, 0x00, 0x45, 0x0d,
-  0x01, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x21, 0x00, 0x20, 0x00, 0x0e, 0x02,
-  0x00, 0x01, 0x00, 0x0b, 0x0b, 0x41, 0x03, 0x41, 0x00, 0x11, 0x00, 0x00,
-  0x41, 0x02, 0x10, 0x01, 0x6a, 0x0b, 0x0b, 0x0c, 0x02, 0x00, 0x41, 0x00,
-  0x0b, 0x02, 0x68, 0x69, 0x01, 0x02, 0x70, 0x70,
+  0x01, 0x20, 0x00, 0x41, 0xe8, 0x07, 0x4a, 0x0d, 0x01, 0x20, 0x00, 0x20,
+  0x00, 0x49, 0x0d, 0x01, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x21, 0x00, 0x20,
+  0x00, 0x0e, 0x02, 0x00, 0x01, 0x00, 0x0b, 0x0b, 0x41, 0x03, 0x41, 0x00,
+  0x11, 0x00, 0x00, 0x41, 0x02, 0x10, 0x01, 0x6a, 0x0b, 0x0b, 0x0c, 0x02,
+  0x00, 0x41, 0x00, 0x0b, 0x02, 0x68, 0x69, 0x01, 0x02, 0x70, 0x70,
 };
 
 /* Function "all" (defined index 1) as compile.c lays it out: see the corruptions below. */
@@ -127,11 +128,14 @@ static const corruption corruptions[] = {
     {OP_CALL_INDIRECT, -1, 0, false, 3, FRAME, "past the frame"},
     {OP_BR_TABLE, -1, 0, false, 0, FRAME, "outside the frame"},
     /* branches */
-    {OP_BR_IF, -1, 0, false, 1, PLUS_ONE, "not an instruction start"},
-    {OP_BR_IF, -1, 0, false, 1, 0x7fffffffu, "not an instruction start"},
-    {OP_BR_IF, -1, 0, false, 1, 0x80000000u, "not an instruction start"},
+    {OP_BR_UNLESS, -1, 0, false, 1, PLUS_ONE, "not an instruction start"},
+    {OP_BR_UNLESS, -1, 0, false, 1, 0x7fffffffu, "not an instruction start"},
+    {OP_BR_UNLESS, -1, 0, false, 1, 0x80000000u, "not an instruction start"},
     {OP_BR_TABLE, -1, 0, false, 3, PLUS_ONE, "not an instruction start"},
     {OP_BR_TABLE, -1, 0, false, 4, 1, "not an instruction start"}, /* its own operand */
+    {OP_BR_I32_GT_S_K, -1, 0, false, 2, PLUS_ONE, "not an instruction start"},
+    {OP_BR_I32_LT_U, -1, 0, false, 2, PLUS_ONE, "not an instruction start"},
+    {OP_BR_I32_LT_U, -1, 0, false, 0, FRAME, "outside the frame"},
     /* indices */
     {OP_CALL, -1, 0, false, 0, 99, "function index"},
     {OP_CALL_INDIRECT, -1, 0, false, 0, 99, "type index"},
@@ -163,6 +167,8 @@ static const corruption corruptions[] = {
     /* slot kinds: numbers, references, and slots nothing was written to */
     {OP_I32_ADD, -1, 0, false, 1, 1, "does not hold a number"},        /* the externref param */
     {OP_I32_SUB_K, -1, 0, false, 1, 1, "does not hold a number"},
+    {OP_BR_I32_LT_U, -1, 0, false, 1, 1, "does not hold a number"},
+    {OP_BR_I32_GT_S_K, -1, 0, false, 0, 1, "does not hold a number"},
     {OP_TABLE_SET, -1, 0, false, 2, 0, "does not hold an externref"},  /* the i32 param */
     {OP_TABLE_GROW, -1, 0, false, 2, 0, "does not hold an externref"},
     {OP_TABLE_FILL, -1, 0, false, 2, 0, "does not hold an externref"},
@@ -211,21 +217,37 @@ static void expect_rejected(const code_func *f, const char *expect) {
     wafer_error_free(err);
 }
 
-/* Loops cannot escape interruption: a backward branch must reach a loop's INTERRUPT_CHECK, and
- * code for a fuel engine must pay at its entry and at every loop header. */
+/* Loops cannot escape interruption: for an epoch engine every backward branch checks the
+ * deadline (a _LOOP branch), and code for a fuel engine pays at its entry and wherever a loop
+ * branches back to. */
 static void test_uninterruptible_code_rejected(void **state) {
     (void)state;
-    code_func f = module->code[ALL];
-    uint32_t table = find(&f, OP_BR_TABLE, -1, 0, false);
-    uint32_t saved = f.code[table + 3];
-    f.code[table + 3] = 0 - table; /* the first entry now jumps back to pc 0 */
-    wafer_error *err = code_verify(module, &f);
-    f.code[table + 3] = saved;
-    assert_non_null(err);
-    assert_non_null(strstr(wafer_error_message(err), "backward branch"));
-    wafer_error_free(err);
-
     wafer_config config;
+    wafer_config_default(&config);
+    config.epoch_interruption = true;
+    wafer_engine *epoch_engine = wafer_engine_new(&config);
+    wafer_module *checked;
+    assert_null(wafer_module_new(epoch_engine, cv_wasm, sizeof cv_wasm, &checked));
+    for (uint32_t d = 0; d < 2; d++) assert_null(code_verify(checked, &checked->code[d]));
+    /* the loop's br_table goes back to the loop: its plain variant would not check */
+    code_func f = checked->code[ALL];
+    uint32_t table = find(&f, OP_BR_TABLE_LOOP, -1, 0, false);
+    uint32_t *code = (uint32_t *)f.code;
+    code[table] = OP_BR_TABLE;
+    wafer_error *err = code_verify(checked, &f);
+    code[table] = OP_BR_TABLE_LOOP;
+    assert_non_null(err);
+    assert_non_null(strstr(wafer_error_message(err), "does not check the epoch deadline"));
+    wafer_error_free(err);
+    /* the same function compiled for an engine without epochs has plain branches only */
+    assert_int_equal(find(&module->code[ALL], OP_BR_TABLE, -1, 0, false), table);
+    err = code_verify(checked, &module->code[ALL]);
+    assert_non_null(err);
+    assert_non_null(strstr(wafer_error_message(err), "does not check the epoch deadline"));
+    wafer_error_free(err);
+    wafer_module_release(checked);
+    wafer_engine_delete(epoch_engine);
+
     wafer_config_default(&config);
     config.consume_fuel = true;
     wafer_engine *fuel_engine = wafer_engine_new(&config);
@@ -237,16 +259,19 @@ static void test_uninterruptible_code_rejected(void **state) {
     assert_non_null(err);
     assert_non_null(strstr(wafer_error_message(err), "must start with FUEL"));
     wafer_error_free(err);
-    /* a loop header whose FUEL is gone */
+    /* a loop whose FUEL is gone: its back edge (the br_table's first entry) finds none */
     code_func g = metered->code[ALL];
-    uint32_t check = find(&g, OP_INTERRUPT_CHECK, -1, 0, false);
-    assert_int_equal(g.code[check + 1], OP_FUEL);
-    saved = g.code[check + 2];
-    g.code[check + 2] = 0;
+    table = find(&g, OP_BR_TABLE, -1, 0, false);
+    uint32_t loop = table + g.code[table + 3];
+    assert_true(loop < table);
+    assert_int_equal(g.code[loop], OP_FUEL);
+    code = (uint32_t *)g.code;
+    uint32_t saved = code[loop + 1];
+    code[loop + 1] = 0;
     err = code_verify(metered, &g);
-    g.code[check + 2] = saved;
+    code[loop + 1] = saved;
     assert_non_null(err);
-    assert_non_null(strstr(wafer_error_message(err), "without FUEL"));
+    assert_non_null(strstr(wafer_error_message(err), "not a block's FUEL"));
     wafer_error_free(err);
     wafer_module_release(metered);
     wafer_engine_delete(fuel_engine);
@@ -277,10 +302,9 @@ static void test_corrupted_function_rejected(void **state) {
     f.code_len = good.code_len - 2; /* inside the final COPY */
     expect_rejected(&f, "past the end");
     f.code_len = good.code_len;
-    uint32_t ret = find(&good, OP_RETURN, -1, 0, true);
-    code[ret] = OP_INTERRUPT_CHECK;
+    f.code_len = find(&good, OP_RETURN, -1, 0, true); /* the final RETURN cut off */
     expect_rejected(&f, "falls off its end");
-    code[ret] = OP_RETURN;
+    f.code_len = good.code_len;
     /* a call whose return point is the end */
     uint32_t call = find(&good, OP_CALL, 0, 1, false);
     f.code_len = call + 3;

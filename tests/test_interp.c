@@ -555,16 +555,19 @@ static void test_unreachable(void **state) {
     assert_int_equal(run_instr(r, code, 1, 0, 0, 0, &out), WAFER_TRAP_UNREACHABLE);
 }
 
-/* (i32 n) -> i32: sum of n, n-1, .., 1, with an INTERRUPT_CHECK at the loop header. */
-static uint32_t sum_loop[] = {
-    /* 0  */ OP_INTERRUPT_CHECK,
-    /* 1  */ OP_I32_ADD, 1, 1, 0,
-    /* 5  */ OP_CONST32, 2, 1,
-    /* 8  */ OP_I32_SUB, 0, 0, 2,
-    /* 12 */ OP_BR_IF, 0, CELL(-12),
-    /* 15 */ OP_COPY, 0, 1,
-    /* 18 */ OP_RETURN,
-};
+/* (i32 n) -> i32: sum of n, n-1, .., 1; the back edge at 11 is BR_IF, or BR_IF_LOOP in
+ * sum_loop_checked. */
+#define SUM_LOOP(BRANCH)                                                                          \
+    {                                                                                             \
+        /* 0  */ OP_I32_ADD, 1, 1, 0,                                                             \
+        /* 4  */ OP_CONST32, 2, 1,                                                                \
+        /* 7  */ OP_I32_SUB, 0, 0, 2,                                                             \
+        /* 11 */ BRANCH, 0, CELL(-11),                                                            \
+        /* 14 */ OP_COPY, 0, 1,                                                                   \
+        /* 17 */ OP_RETURN,                                                                       \
+    }
+static uint32_t sum_loop[] = SUM_LOOP(OP_BR_IF);
+static uint32_t sum_loop_checked[] = SUM_LOOP(OP_BR_IF_LOOP);
 
 static void test_branches(void **state) {
     rig *r = *state;
@@ -599,6 +602,56 @@ static void test_branches(void **state) {
     assert_int_equal(invoke_ok(r, bu, (uint64_t[]){0}, 1), 9);
     assert_int_equal(invoke_ok(r, bu, (uint64_t[]){HI_JUNK}, 1), 9);
     assert_int_equal(invoke_ok(r, bu, (uint64_t[]){5}, 1), 7);
+}
+
+/* The fused comparison branches (code.h), every one, slot against slot and against a constant,
+ * on operands that tell signed from unsigned and whose slots carry junk above their low bits:
+ * (i32 a, i32 b) -> 1 if the branch is taken, else 0. */
+static void test_comparison_branches(void **state) {
+    rig *r = *state;
+    uint32_t two[] = {OP_BR_I32_EQ, 0, 1, 8, OP_CONST32, 0, 0, OP_RETURN, OP_CONST32, 0, 1,
+                      OP_RETURN};
+    uint32_t one[] = {OP_BR_I32_EQ_K, 0, 0, 8, OP_CONST32, 0, 0, OP_RETURN, OP_CONST32, 0, 1,
+                      OP_RETURN};
+    uint32_t f2 = add_wasm(r, TYPE_I32_I32_TO_I32, 2, 2, two, sizeof two / 4);
+    uint32_t f1 = add_wasm(r, TYPE_I32_TO_I32, 1, 1, one, sizeof one / 4);
+    static const uint32_t values[] = {0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF};
+    enum { NV = sizeof values / sizeof values[0] };
+    for (uint32_t cmp = 0; cmp < 10; cmp++) {
+        for (uint32_t i = 0; i < NV; i++) {
+            for (uint32_t j = 0; j < NV; j++) {
+                uint32_t a = values[i], b = values[j];
+                int32_t sa = (int32_t)a, sb = (int32_t)b;
+                bool expect[10] = {a == b, a != b, sa < sb, a < b, sa > sb,
+                                   a > b,  sa <= sb, a <= b, sa >= sb, a >= b};
+                two[0] = OP_BR_I32_EQ + 2 * cmp;
+                one[0] = OP_BR_I32_EQ_K + 2 * cmp;
+                one[2] = b;
+                uint64_t args[2] = {HI_JUNK | a, HI_JUNK | b};
+                if (invoke_ok(r, f2, args, 2) != expect[cmp] ||
+                    invoke_ok(r, f1, args, 1) != expect[cmp])
+                    fail_msg("%s on %#x, %#x", code_op_name((code_op)two[0]), a, b);
+            }
+        }
+    }
+    /* the i64 ones, on values that differ only above bit 31 as well */
+    static const uint64_t wide[] = {0, 1, UINT64_C(0x100000000), UINT64_C(0x7FFFFFFFFFFFFFFF),
+                                    UINT64_C(0x8000000000000000), UINT64_MAX};
+    enum { NW = sizeof wide / sizeof wide[0] };
+    for (uint32_t cmp = 0; cmp < 10; cmp++) {
+        for (uint32_t i = 0; i < NW; i++) {
+            for (uint32_t j = 0; j < NW; j++) {
+                uint64_t a = wide[i], b = wide[j];
+                int64_t sa = (int64_t)a, sb = (int64_t)b;
+                bool expect[10] = {a == b, a != b, sa < sb, a < b, sa > sb,
+                                   a > b,  sa <= sb, a <= b, sa >= sb, a >= b};
+                two[0] = OP_BR_I64_EQ + cmp;
+                if (invoke_ok(r, f2, (uint64_t[]){a, b}, 2) != expect[cmp])
+                    fail_msg("%s on %#llx, %#llx", code_op_name((code_op)two[0]),
+                             (unsigned long long)a, (unsigned long long)b);
+            }
+        }
+    }
 }
 
 /* ---- Calls ------------------------------------------------------------------------------- */
@@ -719,23 +772,33 @@ static void test_fuel(void **state) {
                       __LINE__);
     assert_int_equal(r->store.fuel, 2);
     /* an endless loop ends too: its header's block is paid on every iteration */
-    uint32_t spin_code[] = {OP_INTERRUPT_CHECK, OP_FUEL, 1, OP_BR, CELL(-3)};
-    uint32_t spin = add_wasm(r, TYPE_VOID, 0, 0, spin_code, 5);
+    uint32_t spin_code[] = {OP_FUEL, 1, OP_BR, CELL(-2)};
+    uint32_t spin = add_wasm(r, TYPE_VOID, 0, 0, spin_code, 4);
     r->store.fuel = 100000;
     expect_trap_error(invoke(r, r->func_space[spin], NULL, 0, NULL, 0), WAFER_TRAP_OUT_OF_FUEL,
                       __LINE__);
     assert_int_equal(r->store.fuel, 0);
 }
 
+/* The deadline is checked at function entry (for epoch engines) and by _LOOP branches when they
+ * are taken, and nowhere else. */
 static void test_epoch(void **state) {
     rig *r = *state;
-    r->engine.config.epoch_interruption = true;
     uint32_t sum = add_wasm(r, TYPE_I32_TO_I32, 2, 3, sum_loop, sizeof sum_loop / 4);
+    uint32_t checked =
+        add_wasm(r, TYPE_I32_TO_I32, 2, 3, sum_loop_checked, sizeof sum_loop_checked / 4);
+    r->engine.config.epoch_interruption = true;
     r->engine.epoch = 4;
     r->store.epoch_deadline = 5;
-    assert_int_equal(invoke_ok(r, sum, (uint64_t[]){10}, 1), 55);
+    assert_int_equal(invoke_ok(r, checked, (uint64_t[]){10}, 1), 55);
     r->engine.epoch = 5;
     expect_trap_error(invoke(r, r->func_space[sum], (uint64_t[]){10}, 1, NULL, 0),
+                      WAFER_TRAP_INTERRUPTED, __LINE__); /* at entry */
+    /* with the entry check off, only the back edge can see the deadline passed */
+    r->engine.config.epoch_interruption = false;
+    assert_int_equal(invoke_ok(r, sum, (uint64_t[]){10}, 1), 55);
+    assert_int_equal(invoke_ok(r, checked, (uint64_t[]){1}, 1), 1); /* never branches back */
+    expect_trap_error(invoke(r, r->func_space[checked], (uint64_t[]){10}, 1, NULL, 0),
                       WAFER_TRAP_INTERRUPTED, __LINE__);
 }
 
@@ -1186,7 +1249,8 @@ int main(void) {
         RIG_TEST(test_float_rounding),  RIG_TEST(test_float_compare),
         RIG_TEST(test_float_to_int),    RIG_TEST(test_int_to_float),
         RIG_TEST(test_data_movement),   RIG_TEST(test_unreachable),
-        RIG_TEST(test_branches),        RIG_TEST(test_calls),
+        RIG_TEST(test_branches),        RIG_TEST(test_comparison_branches),
+        RIG_TEST(test_calls),
         RIG_TEST(test_recursion),       RIG_TEST(test_call_indirect),
         RIG_TEST(test_fuel),            RIG_TEST(test_epoch),
         RIG_TEST(test_host_calls),      RIG_TEST(test_host_errors),

@@ -296,16 +296,73 @@ static void test_compile_block_branch_moves_values(void **state) {
                 0x02, 0x7F, 0x41, 0x07, 0x0C, 0x00, 0x0B, 0x0B);
 }
 
-/* Loops: the label is the loop's INTERRUPT_CHECK; br_if without moves is one BR_IF. */
+static void epochs_on(wafer_config *config) { config->epoch_interruption = true; }
+
+/* Loops: the label is the loop's first instruction; br_if without moves is one BR_IF, and for an
+ * epoch engine a BR_IF_LOOP, which checks the deadline when it branches back. */
 static void test_compile_loop(void **state) {
     (void)state;
     /* loop  local.get 0  br_if 0  end */
     EXPECT_CODE(0, "i", "", "",
-                "0: INTERRUPT_CHECK\n"
-                "1: COPY 1 0\n"
-                "4: BR_IF 1 ->0\n"
-                "7: RETURN\n",
+                "0: COPY 1 0\n"
+                "3: BR_IF 1 ->0\n"
+                "6: RETURN\n",
                 0x03, 0x40, 0x20, 0x00, 0x0D, 0x00, 0x0B, 0x0B);
+    bin m;
+    wafer_engine *e = engine_with(0, epochs_on);
+    /* block  loop  local.get 0  br_if 1  local.get 0  br_if 0  br 0  end  end */
+    build(&m, 0, "i", "", "",
+          BYTES(0x02, 0x40, 0x03, 0x40, 0x20, 0x00, 0x0D, 0x01, 0x20, 0x00, 0x0D, 0x00, 0x0C,
+                0x00, 0x0B, 0x0B, 0x0B));
+    expect_listing_with(e, &m,
+                        "0: COPY 1 0\n"
+                        "3: BR_IF 1 ->14\n"
+                        "6: COPY 1 0\n"
+                        "9: BR_IF_LOOP 1 ->0\n"
+                        "12: BR_LOOP ->0\n"
+                        "14: RETURN\n",
+                        NULL);
+    wafer_engine_delete(e);
+}
+
+/* br_if and if on an i32 comparison branch on the comparison itself (code.h), with the opposite
+ * comparison where the branch skips; on i32.eqz they branch the other way round. */
+static void test_compile_comparison_branches(void **state) {
+    (void)state;
+    /* block  local.get 0  i32.const 5  i32.lt_s  br_if 0  end */
+    EXPECT_CODE(0, "i", "", "",
+                "0: BR_I32_LT_S_K 0 5 ->4\n"
+                "4: RETURN\n",
+                0x02, 0x40, 0x20, 0x00, 0x41, 0x05, 0x48, 0x0D, 0x00, 0x0B, 0x0B);
+    /* local.get 0  local.get 1  i32.gt_u  if (result i32)  i32.const 1  else  i32.const 2  end */
+    EXPECT_CODE(0, "ii", "i", "",
+                "0: BR_I32_LE_U 0 1 ->9\n"
+                "4: CONST32 2 1\n"
+                "7: BR ->12\n"
+                "9: CONST32 2 2\n"
+                "12: COPY 0 2\n"
+                "15: RETURN\n",
+                0x20, 0x00, 0x20, 0x01, 0x4B, 0x04, 0x7F, 0x41, 0x01, 0x05, 0x41, 0x02, 0x0B,
+                0x0B);
+    /* i64: block  local.get 0  i64.const 7  i64.ge_u  br_if 0  end  (the constant in a slot) */
+    EXPECT_CODE(0, "I", "", "",
+                "0: CONST64 2 7 0\n"
+                "4: BR_I64_GE_U 0 2 ->8\n"
+                "8: RETURN\n",
+                0x02, 0x40, 0x20, 0x00, 0x42, 0x07, 0x5A, 0x0D, 0x00, 0x0B, 0x0B);
+    /* block  local.get 0  i32.eqz  br_if 0  end */
+    EXPECT_CODE(0, "i", "", "",
+                "0: BR_UNLESS 0 ->3\n"
+                "3: RETURN\n",
+                0x02, 0x40, 0x20, 0x00, 0x45, 0x0D, 0x00, 0x0B, 0x0B);
+    /* a comparison whose result is also kept (local.tee) is computed, and the branch reads it:
+     * block  local.get 0  i32.const 5  i32.lt_s  local.tee 1  br_if 0  end */
+    EXPECT_CODE(0, "i", "", "i",
+                "0: I32_LT_S_K 1 0 5\n"
+                "4: COPY 2 1\n"
+                "7: BR_IF 2 ->10\n"
+                "10: RETURN\n",
+                0x02, 0x40, 0x20, 0x00, 0x41, 0x05, 0x48, 0x22, 0x01, 0x0D, 0x00, 0x0B, 0x0B);
 }
 
 /* br_if with values to move: BR_UNLESS over the moves and the BR. */
@@ -834,6 +891,7 @@ int main(void) {
         cmocka_unit_test(test_compile_constants_and_locals),
         cmocka_unit_test(test_compile_block_branch_moves_values),
         cmocka_unit_test(test_compile_loop),
+        cmocka_unit_test(test_compile_comparison_branches),
         cmocka_unit_test(test_compile_br_if_with_moves),
         cmocka_unit_test(test_compile_if_else),
         cmocka_unit_test(test_compile_br_table),

@@ -17,7 +17,7 @@ static const char *const op_names[CODE_OP_COUNT] = {
 };
 
 uint32_t code_operand_cells(const uint32_t *code, uint32_t pc) {
-    if (code[pc] == OP_BR_TABLE) return code[pc + 2] + 3; /* a n off_0..off_{n-1} off_default */
+    if (code_plain_branch(code[pc]) == OP_BR_TABLE) return code[pc + 2] + 3; /* a n off_0..off_{n-1} off_default */
     return code[pc] < CODE_OP_COUNT ? operand_cells[code[pc]] : 0;
 }
 
@@ -27,12 +27,13 @@ const char *code_op_name(code_op op) {
 
 /* Branch offsets are shown as their targets, the other operands as numbers. */
 static bool is_offset_cell(const uint32_t *code, uint32_t pc, uint32_t i) {
-    switch (code[pc]) {
+    code_op op = code_plain_branch(code[pc]);
+    switch (op) {
     case OP_BR: return i == 0;
     case OP_BR_IF:
     case OP_BR_UNLESS: return i == 1;
     case OP_BR_TABLE: return i >= 2;
-    default: return false;
+    default: return code_is_cmp_branch(op) && i == 2;
     }
 }
 

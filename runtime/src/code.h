@@ -24,6 +24,7 @@
 #ifndef WAFER_CODE_H
 #define WAFER_CODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,14 +32,11 @@
 #define CODE_OPS(X)                                                                               \
     /* control */                                                                                 \
     X(UNREACHABLE, 0, "")                                                                         \
-    X(BR, 1, "off")                                                                               \
-    X(BR_IF, 2, "a off          (taken if the i32 in a is nonzero)")                             \
-    X(BR_UNLESS, 2, "a off      (taken if the i32 in a is zero)")                                \
-    X(BR_TABLE, 2, "a n off_0 .. off_{n-1} off_default   (n+3 operand cells in all)")           \
+    CODE_BRANCH_OPS(X, )                                                                          \
+    CODE_BRANCH_OPS(X, _LOOP)                                                                     \
     X(RETURN, 0, "             (results already moved to slots 0..nresults-1)")                 \
     X(CALL, 2, "funcidx base   (funcidx in the instance's full function index space)")         \
     X(CALL_INDIRECT, 4, "typeidx tableidx a base   (a: the i32 element index)")               \
-    X(INTERRUPT_CHECK, 0, "     (at loop headers: the epoch deadline)")                         \
     X(FUEL, 1, "n      (fuel engines only: starts each basic block; n = its wasm instructions)") \
     /* data movement */                                                                           \
     X(COPY, 2, "d a")                                                                             \
@@ -78,6 +76,25 @@
     CODE_NUMERIC_OPS(X)                                                                           \
     /* i32 operators with a constant right operand */                                             \
     CODE_I32_K_OPS(X, CODE_K_OP)
+
+/* Branches. Each has a variant NAME_LOOP that first checks the epoch deadline when it is taken:
+ * code for an epoch engine takes its loops' back edges through those (see "How compile.c reads").
+ * The two lists are in the same order, so OP_X_LOOP - OP_BR_LOOP == OP_X - OP_BR. The BR_I32_*
+ * and BR_I64_* branches are comparisons fused with the branch on their result: "a b off" is taken
+ * if `a CMP b`, and "a k off" (the BR_I32_*_K ones) if `a CMP k`, k the constant right operand
+ * itself. */
+#define CODE_BRANCH_OPS(X, S)                                                                     \
+    X(BR##S, 1, "off")                                                                            \
+    X(BR_IF##S, 2, "a off          (taken if the i32 in a is nonzero)")                          \
+    X(BR_UNLESS##S, 2, "a off      (taken if the i32 in a is zero)")                             \
+    X(BR_TABLE##S, 2, "a n off_0 .. off_{n-1} off_default   (n+3 operand cells in all)")        \
+    CODE_BRANCH_CMPS(X, S, CODE_BRANCH_CMP) CODE_BRANCH_CMPS(X, S, CODE_BRANCH_CMP64)
+#define CODE_BRANCH_CMPS(X, S, Y)                                                                 \
+    Y(X, S, EQ) Y(X, S, NE) Y(X, S, LT_S) Y(X, S, LT_U) Y(X, S, GT_S) Y(X, S, GT_U)                \
+    Y(X, S, LE_S) Y(X, S, LE_U) Y(X, S, GE_S) Y(X, S, GE_U)
+#define CODE_BRANCH_CMP(X, S, CMP)                                                                \
+    X(BR_I32_##CMP##S, 3, "a b off") X(BR_I32_##CMP##_K##S, 3, "a k off")
+#define CODE_BRANCH_CMP64(X, S, CMP) X(BR_I64_##CMP##S, 3, "a b off")
 
 /* Loads: "d a <mem>" write the loaded value to d (the _U loads and LOAD32_U zero-extend to 64
  * bits, so they serve i32 and i64 alike; f32 and f64 loads are LOAD32_U and LOAD64).
@@ -162,7 +179,7 @@
     K(X, I32_EQ) K(X, I32_NE) K(X, I32_LT_S) K(X, I32_LT_U) K(X, I32_GT_S) K(X, I32_GT_U)         \
     K(X, I32_LE_S) K(X, I32_LE_U) K(X, I32_GE_S) K(X, I32_GE_U) K(X, I32_ADD) K(X, I32_SUB)       \
     K(X, I32_MUL) K(X, I32_AND) K(X, I32_OR) K(X, I32_XOR) K(X, I32_SHL) K(X, I32_SHR_S)          \
-    K(X, I32_SHR_U)
+    K(X, I32_SHR_U) K(X, I32_ROTL) K(X, I32_ROTR)
 #define CODE_K_OP(X, NAME) X(NAME##_K, 3, "d a k     (k: the i32 right operand itself)")
 
 typedef enum code_op {
@@ -171,6 +188,21 @@ typedef enum code_op {
 #undef CODE_ENUM
     CODE_OP_COUNT
 } code_op;
+
+/* Whether op is a _LOOP branch, and the plain branch it checks the deadline for. */
+static inline bool code_is_loop_branch(uint32_t op) {
+    return op >= OP_BR_LOOP && op <= OP_BR_I64_GE_U_LOOP;
+}
+static inline code_op code_plain_branch(uint32_t op) {
+    return (code_op)(code_is_loop_branch(op) ? op - (OP_BR_LOOP - OP_BR) : op);
+}
+/* Whether op is a comparison branch (plain), and whether it is a BR_I32_*_K one. */
+static inline bool code_is_cmp_branch(code_op op) {
+    return op >= OP_BR_I32_EQ && op <= OP_BR_I64_GE_U;
+}
+static inline bool code_is_k_branch(code_op op) {
+    return op >= OP_BR_I32_EQ && op <= OP_BR_I32_GE_U_K && (op - OP_BR_I32_EQ) % 2 == 1;
+}
 
 /* Which frame slots hold externrefs at a safepoint: for the externref GC, which walks frames
  * stopped at one (DESIGN.md invariant 7; funcrefs need no collection and are not listed). One
@@ -210,14 +242,18 @@ void code_dump(const code_func *func, FILE *out);
  *   offset of a memarg for a 32-bit memory to u32.
  * - ref.null is CONST64 d 0 0; the reinterpretations emit nothing (the slot already holds the
  *   bits); drop and nop emit nothing.
- * - Loop labels point at the loop's INTERRUPT_CHECK, so every back edge passes one; nothing is
- *   emitted at function entry (the interpreter checks there itself).
+ * - Epoch engines: every backward branch is a _LOOP variant, so every loop iteration checks the
+ *   deadline where it branches back, and straight-line code and forward branches pay nothing;
+ *   the interpreter checks at function entry itself. Other engines' code has no _LOOP branch.
+ * - br_if and if on an i32 comparison just computed (or on i32.eqz) branch on the comparison
+ *   itself: BR_I32_* (with the opposite comparison where the branch is taken when it is false),
+ *   or BR_UNLESS / BR_IF for eqz; the comparison's result is never written.
  * - A function's code never falls off its end: it ends with RETURN, BR, BR_TABLE or UNREACHABLE.
  * - Stack map slots are ascending: reference-typed params and locals first, then operands.
  * - Fuel (DESIGN.md invariant 8): code compiled for an engine with consume_fuel starts every
  *   basic block with FUEL n, n being the number of wasm instructions of the block (up to and
  *   including the control instruction that ends it: block, loop, if, else, end, br, br_if,
  *   br_table, return, unreachable). A block is paid for in full on entry, and a run traps when
- *   the fuel left is less than the block's cost. Loop labels point at the INTERRUPT_CHECK before
- *   the body's first FUEL, so every iteration pays. Code for other engines has no FUEL. */
+ *   the fuel left is less than the block's cost. Loop labels point at the body's first FUEL, so
+ *   every iteration pays. Code for other engines has no FUEL. */
 #endif

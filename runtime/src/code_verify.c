@@ -151,15 +151,21 @@ static void merge(verifier *v, uint32_t t) {
     }
 }
 
-/* Branch operand i: its target must be an instruction start, and a backward one an
- * INTERRUPT_CHECK (code.h: loop labels), so no loop escapes the epoch deadline or fuel; when
- * typing, the current kinds flow there. */
+static bool fuel_at(const verifier *v, uint32_t pc);
+
+/* Branch operand i: its target must be an instruction start. No loop may escape the engine's
+ * limits (code.h): for an epoch engine a backward branch is a _LOOP one, which checks the
+ * deadline, and for a fuel engine it goes to a FUEL. When typing, the current kinds flow there. */
 static bool branch(verifier *v, uint32_t i) {
     int64_t target = (int64_t)v->pc + (int32_t)cell(v, i);
     if (target < 0 || target >= v->len || !v->is_start[target])
         return fail(v, "branch to %lld, not an instruction start", (long long)target);
-    if (target <= v->pc && v->code[target] != OP_INTERRUPT_CHECK)
-        return fail(v, "backward branch to %lld, not a loop's INTERRUPT_CHECK", (long long)target);
+    const wafer_config *config = wafer_engine_config(v->m->engine);
+    if (target <= v->pc && config->epoch_interruption && !code_is_loop_branch(v->code[v->pc]))
+        return fail(v, "backward branch to %lld that does not check the epoch deadline",
+                    (long long)target);
+    if (target <= v->pc && config->consume_fuel && !fuel_at(v, (uint32_t)target))
+        return fail(v, "backward branch to %lld, not a block's FUEL", (long long)target);
     if (!v->typing) {
         v->target_of[target] = 0; /* numbered once every branch is seen */
         return true;
@@ -252,10 +258,13 @@ static bool memory_op(verifier *v, code_op op) {
  * control may go on to the next instruction. */
 static bool step(verifier *v, bool *falls) {
     const wafer_module *m = v->m;
-    code_op op = (code_op)v->code[v->pc];
+    code_op op = code_plain_branch(v->code[v->pc]);
     uint32_t a, b;
     uint8_t ka, kb;
     *falls = true;
+    if (code_is_cmp_branch(op)) { /* "a b off", or "a k off" for the _K ones */
+        return rd(v, 0, K_NUM) && (code_is_k_branch(op) || rd(v, 1, K_NUM)) && branch(v, 2);
+    }
     switch (op) {
     case OP_UNREACHABLE:
     case OP_RETURN:
@@ -282,7 +291,6 @@ static bool step(verifier *v, bool *falls) {
         if (m->tables[b].elem != WAFER_FUNCREF)
             return fail(v, "table %u is not a funcref table", b);
         return rd(v, 2, K_NUM) && call(v, &m->types[a], 3);
-    case OP_INTERRUPT_CHECK: return true;
     case OP_FUEL: return true;
     case OP_COPY: return get(v, 1, &ka) && wr(v, 0, ka);
     case OP_CONST32: return wr(v, 0, cell(v, 1) == 0 ? K_ZERO : K_NUM);
@@ -381,8 +389,9 @@ static bool walk(verifier *v) {
         v->pc = (uint32_t)pc;
         uint32_t op = v->code[pc];
         if (op >= CODE_OP_COUNT) return fail(v, "unknown opcode %u", op);
-        if (op == OP_BR_TABLE && pc + 2 >= v->len) return fail(v, "instruction past the end");
-        uint64_t cells = op == OP_BR_TABLE ? (uint64_t)v->code[pc + 2] + 3
+        bool table = code_plain_branch(op) == OP_BR_TABLE;
+        if (table && pc + 2 >= v->len) return fail(v, "instruction past the end");
+        uint64_t cells = table ? (uint64_t)v->code[pc + 2] + 3
                                            : code_operand_cells(v->code, (uint32_t)pc);
         if (cells >= v->len - pc) return fail(v, "instruction past the end");
         v->is_start[pc] = 1;
@@ -390,7 +399,7 @@ static bool walk(verifier *v) {
         pc += 1 + cells;
     }
     v->pc = last;
-    switch (v->code[last]) {
+    switch (code_plain_branch(v->code[last])) {
     case OP_UNREACHABLE:
     case OP_RETURN:
     case OP_BR:
@@ -473,17 +482,12 @@ static bool fuel_at(const verifier *v, uint32_t pc) {
 }
 
 /* Code for a fuel engine pays at its entry and on every loop iteration (code.h): it starts with
- * FUEL, and FUEL follows each INTERRUPT_CHECK, which every backward branch must reach (branch()).
- * Code without FUEL would run forever under a fuel limit. */
+ * FUEL, and every backward branch goes to a FUEL (branch()). Code without FUEL would run forever
+ * under a fuel limit. */
 static bool check_metering(verifier *v) {
     if (!wafer_engine_config(v->m->engine)->consume_fuel) return true;
     v->pc = 0;
     if (!fuel_at(v, 0)) return fail(v, "code for a fuel engine must start with FUEL");
-    for (uint32_t pc = 0; pc < v->len; pc = next_pc(v, pc)) {
-        v->pc = pc;
-        if (v->code[pc] == OP_INTERRUPT_CHECK && !fuel_at(v, pc + 1))
-            return fail(v, "a loop header of code for a fuel engine without FUEL");
-    }
     return true;
 }
 

@@ -445,7 +445,7 @@ typedef struct ctrl {
     uint32_t nparams, nresults;
     const wafer_valtype *params, *results;
     uint32_t height;    /* operand height at entry, params excluded: where label values go */
-    uint32_t start_pc;  /* loop: where its branches go (an INTERRUPT_CHECK) */
+    uint32_t start_pc;  /* loop: where its branches go (its first instruction) */
     uint32_t patches;   /* head of the forward branches waiting for this frame's end */
     uint32_t else_site; /* if: the BR_UNLESS that skips the then-part, or NONE */
     uint32_t stub_key;  /* 1 + pc of the br_table that last made a stub to this label */
@@ -501,6 +501,8 @@ typedef struct compiler {
     /* Fuel metering (code.h): on for fuel engines; the open basic block's FUEL instruction
      * (NONE when none is open) and the instructions counted into it so far. */
     bool metered;
+    /* Epoch interruption: on for epoch engines, whose back edges are _LOOP branches (code.h). */
+    bool epoch_checked;
     uint32_t fuel_pc;
     uint32_t fuel_count;
     uint64_t budget, spent; /* cells of code and stack maps; also bounds the operand stack */
@@ -625,14 +627,82 @@ static bool emit_moves(compiler *c, uint32_t from, uint32_t to, uint32_t n) {
     return true;
 }
 
-/* The instruction `op [a] off` jumping to target's label (op is BR, BR_IF or BR_UNLESS). */
-static bool emit_jump(compiler *c, code_op op, uint32_t cond, ctrl *target) {
+/* The branch op's variant for a branch to target: a loop's label is behind, and for an epoch
+ * engine a branch back checks the deadline (code.h). */
+static code_op branch_variant(const compiler *c, code_op op, const ctrl *target) {
+    return c->epoch_checked && target->kind == FRAME_LOOP ? (code_op)(op + (OP_BR_LOOP - OP_BR))
+                                                          : op;
+}
+
+/* The instruction `op [a [b]] off` jumping to target's label (op is BR, with `operands` 0, BR_IF
+ * or BR_UNLESS, with 1, or a BR_I32_*, with 2), or, with target NULL, to a pc that patch_to_here
+ * sets later. */
+static bool emit_jump_on(compiler *c, code_op op, uint32_t operands, uint32_t a, uint32_t b,
+                         ctrl *target) {
     uint32_t pc = c->len;
-    uint32_t off = target->kind == FRAME_LOOP ? branch_offset(pc, target->start_pc) : 0;
-    bool ok = op == OP_BR ? EMIT(c, op, off) : EMIT(c, op, cond, off);
+    bool back = target && target->kind == FRAME_LOOP;
+    uint32_t off = back ? branch_offset(pc, target->start_pc) : 0;
+    if (target) op = branch_variant(c, op, target);
+    bool ok = operands == 0   ? EMIT(c, op, off)
+              : operands == 1 ? EMIT(c, op, a, off)
+                              : EMIT(c, op, a, b, off);
     if (!ok) return false;
-    if (target->kind == FRAME_LOOP) return true;
+    if (back || !target) return true;
     return add_patch(c, target, pc, c->len - 1);
+}
+
+static bool emit_jump(compiler *c, code_op op, uint32_t cond, ctrl *target) {
+    return emit_jump_on(c, op, op == OP_BR ? 0 : 1, cond, 0, target);
+}
+
+/* Points the forward branch at pc (emitted with no target) here. */
+static void patch_to_here(compiler *c, uint32_t pc) {
+    c->code[pc + code_operand_cells(c->code, pc)] = branch_offset(pc, c->len);
+}
+
+/* The comparison that just wrote the i32 operand at depth, and nothing after it (code.h: fused
+ * branches): its opcode's pc, or NONE. */
+static uint32_t comparison_just_made(const compiler *c, uint32_t depth) {
+    if (c->fwd_len != c->len || c->fwd_depth != depth || c->locs[depth] != NONE ||
+        c->fwd_cell == 0)
+        return NONE;
+    uint32_t pc = c->fwd_cell - 1, op = c->code[pc];
+    bool cmp = (op >= OP_I32_EQ && op <= OP_I32_GE_U) || (op >= OP_I32_EQ_K && op <= OP_I32_GE_U_K) ||
+               (op >= OP_I64_EQ && op <= OP_I64_GE_U) || op == OP_I32_EQZ;
+    if (!cmp || pc + 1 + code_operand_cells(c->code, pc) != c->len ||
+        c->code[c->fwd_cell] != slot(c, depth))
+        return NONE;
+    return pc;
+}
+
+/* The comparison opposite to cmp (an index among CODE_BRANCH_CMPS): a CMP b is false exactly
+ * when a OPPOSITE b is true, for integers. */
+static uint32_t opposite_comparison(uint32_t cmp) {
+    static const uint8_t opposite[] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3}; /* eq ne lt_s lt_u gt_s .. */
+    return opposite[cmp];
+}
+
+/* A branch taken when the i32 operand at depth (popped already) is nonzero (`when`) or zero:
+ * to target's label, or, with target NULL, forward to what patch_to_here sets; *at (may be
+ * NULL) gets its pc. When that i32 was just made by a comparison, the comparison goes and the
+ * branch makes it itself (code.h), at the comparison's pc. */
+static bool emit_conditional(compiler *c, uint32_t depth, bool when, ctrl *target, uint32_t *at) {
+    uint32_t cmp_pc = comparison_just_made(c, depth);
+    if (at) *at = cmp_pc == NONE ? c->len : cmp_pc;
+    if (cmp_pc == NONE)
+        return emit_jump_on(c, when ? OP_BR_IF : OP_BR_UNLESS, 1, slot(c, depth), 0, target);
+    uint32_t op = c->code[cmp_pc], a = c->code[cmp_pc + 2], b = 0;
+    c->len = cmp_pc;
+    c->fwd_len = NONE;
+    if (op == OP_I32_EQZ) /* branch when a == 0 is branch unless a */
+        return emit_jump_on(c, when ? OP_BR_UNLESS : OP_BR_IF, 1, a, 0, target);
+    b = c->code[cmp_pc + 3];
+    bool k = op >= OP_I32_EQ_K, wide = op >= OP_I64_EQ && op <= OP_I64_GE_U;
+    uint32_t index = op - (k ? OP_I32_EQ_K : wide ? OP_I64_EQ : OP_I32_EQ);
+    if (!when) index = opposite_comparison(index);
+    code_op branch = wide ? (code_op)(OP_BR_I64_EQ + index)
+                          : (code_op)(OP_BR_I32_EQ + 2 * index + (k ? 1 : 0));
+    return emit_jump_on(c, branch, 2, a, b, target);
 }
 
 static void label_types(const ctrl *f, const wafer_valtype **types, uint32_t *n) {
@@ -901,16 +971,12 @@ static bool compile_block(compiler *c, uint8_t op) {
     if (!pop_vals(c, params, np)) return false;
     uint32_t else_site = NONE;
     if (op == WASM_IF && live(c)) {
-        else_site = c->len;
-        if (!EMIT(c, OP_BR_UNLESS, slot(c, h - 1), 0)) return false;
+        if (!emit_conditional(c, h - 1, false, NULL, &else_site)) return false;
     }
     uint8_t kind = op == WASM_BLOCK ? FRAME_BLOCK : op == WASM_LOOP ? FRAME_LOOP : FRAME_IF;
     if (!push_ctrl(c, kind, params, np, results, nr)) return false;
     top(c)->else_site = else_site;
-    if (op == WASM_LOOP && live(c)) {
-        top(c)->start_pc = c->len;
-        if (!EMIT(c, OP_INTERRUPT_CHECK)) return false;
-    }
+    if (op == WASM_LOOP && live(c)) top(c)->start_pc = c->len;
     return true;
 }
 
@@ -921,7 +987,7 @@ static bool compile_else(compiler *c) {
     if (!check_frame_end(c)) return false;
     if (was_live && !emit_jump(c, OP_BR, 0, f)) return false;
     if (f->else_site != NONE) {
-        c->code[f->else_site + 2] = branch_offset(f->else_site, c->len);
+        patch_to_here(c, f->else_site);
         f->else_site = NONE;
     }
     f->kind = FRAME_ELSE;
@@ -943,7 +1009,7 @@ static bool compile_end(compiler *c, bool *function_done) {
         *function_done = true;
         return !was_live || emit_return(c, f->height);
     }
-    if (f->else_site != NONE) c->code[f->else_site + 2] = branch_offset(f->else_site, c->len);
+    if (f->else_site != NONE) patch_to_here(c, f->else_site);
     resolve_patches(c, f);
     const wafer_valtype *results = f->results;
     uint32_t nr = f->nresults;
@@ -984,11 +1050,10 @@ static bool compile_br_if(compiler *c) {
     uint32_t h = c->nvals;
     if (!pop(c, WAFER_I32) || !pop_vals(c, types, n) || !push_vals(c, types, n)) return false;
     if (!live(c)) return true;
-    uint32_t cond = slot(c, h - 1);
-    if (!branch_needs_moves(c, target)) return emit_jump(c, OP_BR_IF, cond, target);
-    uint32_t skip = c->len;
-    if (!EMIT(c, OP_BR_UNLESS, cond, 0) || !emit_branch(c, target)) return false;
-    c->code[skip + 2] = branch_offset(skip, c->len);
+    if (!branch_needs_moves(c, target)) return emit_conditional(c, h - 1, true, target, NULL);
+    uint32_t skip;
+    if (!emit_conditional(c, h - 1, false, NULL, &skip) || !emit_branch(c, target)) return false;
+    patch_to_here(c, skip);
     return true;
 }
 
@@ -1027,7 +1092,15 @@ static bool compile_br_table(compiler *c) {
 
     if (live(c)) {
         uint32_t table_pc = c->len, key = table_pc + 1;
-        if (!EMIT(c, OP_BR_TABLE, slot(c, h - 1), n) ||
+        code_op op = OP_BR_TABLE;
+        c->in.r = entries;
+        for (uint64_t i = 0; i <= n; i++) { /* a direct entry to a loop makes it a branch back */
+            if (i < n && !read_index(c, &depth)) return false;
+            ctrl *target = label(c, i < n ? depth : default_depth);
+            if (!branch_needs_moves(c, target) && op == OP_BR_TABLE)
+                op = branch_variant(c, op, target);
+        }
+        if (!EMIT(c, op, slot(c, h - 1), n) ||
             !spend(c, (uint64_t)n + 1) ||
             !RESERVE(c, c->code, c->code_cap, (uint64_t)c->len + n + 1))
             return false;
@@ -1170,8 +1243,10 @@ static bool compile_local(compiler *c, uint8_t op) {
                     c->fwd_depth == h - 1 && c->locs[h - 1] == NONE;
     if (!pop(c, t)) return false;
     if (live(c)) {
-        if (retarget)
+        if (retarget) {
             c->code[c->fwd_cell] = x;
+            c->fwd_len = NONE; /* it writes no operand now */
+        }
         else if (!EMIT(c, OP_COPY, x, from))
             return false;
     }
@@ -1724,6 +1799,7 @@ wafer_error *body_compile(const wafer_module *m, uint32_t defined_index, code_fu
         .emit = out != NULL,
         .budget = code_budget(body->code_len),
         .metered = out != NULL && wafer_engine_config(m->engine)->consume_fuel,
+        .epoch_checked = out != NULL && wafer_engine_config(m->engine)->epoch_interruption,
         .fuel_pc = NONE,
         .fwd_len = NONE,
     };

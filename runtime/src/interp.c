@@ -11,8 +11,8 @@
  *
  * What stays in locals while code runs: pc, fp, the running function's code and its instance's
  * index spaces. Memory data pointers are not kept: memory.grow and any call may move them.
- * The epoch deadline is checked at function entry and at INTERRUPT_CHECK (loop headers) only, so
- * straight-line code pays nothing for it; fuel is paid by the FUEL instruction that starts each
+ * The epoch deadline is checked at function entry and where a loop branches back (the _LOOP
+ * branches, code.h) only, so straight-line code and forward branches pay nothing for it; fuel is paid by the FUEL instruction that starts each
  * basic block of code compiled for a fuel engine (code.h; DESIGN.md invariant 8).
  */
 #include "runtime.h"
@@ -259,11 +259,74 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         globals = instance->globals;                                                              \
     } while (0)
 
+#define CHECK_DEADLINE()                                                                          \
+    do {                                                                                          \
+        if (engine_epoch(engine) >= store->epoch_deadline) TRAP(INTERRUPTED);                     \
+    } while (0)
 #define CHECK_INTERRUPTS()                                                                        \
     do {                                                                                          \
-        if (epoch_interruption && engine_epoch(engine) >= store->epoch_deadline)                  \
-            TRAP(INTERRUPTED);                                                                    \
+        if (epoch_interruption) CHECK_DEADLINE();                                                 \
     } while (0)
+
+/* The branches (code.h), S being empty or _LOOP and CHECK what a _LOOP branch checks when it is
+ * taken. */
+#define TAKE(cell, CHECK)                                                                         \
+    do {                                                                                          \
+        CHECK;                                                                                    \
+        pc += (int32_t)pc[cell];                                                                  \
+        DISPATCH();                                                                               \
+    } while (0)
+#define BRANCH_CMP(S, CHECK, CMP, OPERATOR, T)                                                    \
+    OP(BR_I32_##CMP##S) : {                                                                       \
+        if ((T)U32(pc[1]) OPERATOR (T)U32(pc[2])) TAKE(3, CHECK);                                 \
+        NEXT(3);                                                                                  \
+    }                                                                                             \
+    OP(BR_I32_##CMP##_K##S) : {                                                                   \
+        if ((T)U32(pc[1]) OPERATOR (T)pc[2]) TAKE(3, CHECK);                                      \
+        NEXT(3);                                                                                  \
+    }
+#define BRANCH_CMP64(S, CHECK, CMP, OPERATOR, T)                                                  \
+    OP(BR_I64_##CMP##S) : {                                                                       \
+        if ((T)U64(pc[1]) OPERATOR (T)U64(pc[2])) TAKE(3, CHECK);                                 \
+        NEXT(3);                                                                                  \
+    }
+#define BRANCHES(S, CHECK)                                                                        \
+    OP(BR##S) : TAKE(1, CHECK);                                                                   \
+    OP(BR_IF##S) : {                                                                              \
+        if (U32(pc[1])) TAKE(2, CHECK);                                                           \
+        NEXT(2);                                                                                  \
+    }                                                                                             \
+    OP(BR_UNLESS##S) : {                                                                          \
+        uint32_t condition = U32(pc[1]);                                                          \
+        if (PLANTED("differential")) condition = (int32_t)condition > 0; /* negative as false */ \
+        if (!condition) TAKE(2, CHECK);                                                           \
+        NEXT(2);                                                                                  \
+    }                                                                                             \
+    OP(BR_TABLE##S) : {                                                                           \
+        uint32_t i = U32(pc[1]), n = pc[2];                                                       \
+        if (i > n) i = n; /* index n is the default */                                            \
+        TAKE(3 + i, CHECK);                                                                       \
+    }                                                                                             \
+    BRANCH_CMP(S, CHECK, EQ, ==, uint32_t)                                                        \
+    BRANCH_CMP(S, CHECK, NE, !=, uint32_t)                                                        \
+    BRANCH_CMP(S, CHECK, LT_S, <, int32_t)                                                        \
+    BRANCH_CMP(S, CHECK, LT_U, <, uint32_t)                                                       \
+    BRANCH_CMP(S, CHECK, GT_S, >, int32_t)                                                        \
+    BRANCH_CMP(S, CHECK, GT_U, >, uint32_t)                                                       \
+    BRANCH_CMP(S, CHECK, LE_S, <=, int32_t)                                                       \
+    BRANCH_CMP(S, CHECK, LE_U, <=, uint32_t)                                                      \
+    BRANCH_CMP(S, CHECK, GE_S, >=, int32_t)                                                       \
+    BRANCH_CMP(S, CHECK, GE_U, >=, uint32_t)                                                      \
+    BRANCH_CMP64(S, CHECK, EQ, ==, uint64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, NE, !=, uint64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, LT_S, <, int64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, LT_U, <, uint64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, GT_S, >, int64_t)                                                      \
+    BRANCH_CMP64(S, CHECK, GT_U, >, uint64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, LE_S, <=, int64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, LE_U, <=, uint64_t)                                                    \
+    BRANCH_CMP64(S, CHECK, GE_S, >=, int64_t)                                                     \
+    BRANCH_CMP64(S, CHECK, GE_U, >=, uint64_t)
 
 /* Label addresses are a GNU extension, confined to this function. */
 #if WAFER_THREADED_DISPATCH
@@ -324,32 +387,8 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
 
     /* ---- Control ---- */
     OP(UNREACHABLE) : TRAP(UNREACHABLE);
-    OP(BR) : {
-        pc += (int32_t)pc[1];
-        DISPATCH();
-    }
-    OP(BR_IF) : {
-        if (U32(pc[1])) {
-            pc += (int32_t)pc[2];
-            DISPATCH();
-        }
-        NEXT(2);
-    }
-    OP(BR_UNLESS) : {
-        uint32_t condition = U32(pc[1]);
-        if (PLANTED("differential")) condition = (int32_t)condition > 0; /* negative as false */
-        if (!condition) {
-            pc += (int32_t)pc[2];
-            DISPATCH();
-        }
-        NEXT(2);
-    }
-    OP(BR_TABLE) : {
-        uint32_t i = U32(pc[1]), n = pc[2];
-        if (i > n) i = n; /* index n is the default */
-        pc += (int32_t)pc[3 + i];
-        DISPATCH();
-    }
+    BRANCHES(, (void)0)
+    BRANCHES(_LOOP, CHECK_DEADLINE())
     OP(RETURN) : {
         /* frames[depth] is the returning function's record, frames[depth - 1] its caller's. */
         uint32_t depth = --store->depth;
@@ -389,10 +428,6 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         return_pc = pc + 5;
         frames[store->depth - 1].safepoint = pc;
         goto call;
-    }
-    OP(INTERRUPT_CHECK) : {
-        CHECK_INTERRUPTS();
-        NEXT(0);
     }
     OP(FUEL) : {
         uint32_t cost = pc[1];
@@ -657,6 +692,8 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
     BINARY_K(I32_SHL, i32_shl(x, y))
     BINARY_K(I32_SHR_S, i32_shr_s(x, y))
     BINARY_K(I32_SHR_U, i32_shr_u(x, y))
+    BINARY_K(I32_ROTL, i32_rotl(x, y))
+    BINARY_K(I32_ROTR, i32_rotr(x, y))
 
     /* ---- Numeric: i64 ---- */
     UNARY(I64_CLZ, uint64_t, U64, SET64, i64_clz(x))

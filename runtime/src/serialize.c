@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #define HEADER_SIZE 64u
-#define CWASM_VERSION 2u
+#define CWASM_VERSION 3u
 #define NO_IMAGES UINT32_MAX
 /* The largest OS page size among the platforms wafer runs on, so a file maps anywhere. */
 #define IMAGE_ALIGN 65536u
@@ -103,7 +103,8 @@ static uint64_t config_fingerprint(const wafer_config *c) {
         c->limits.max_memory_pages,
         sizeof(void *),
         CODE_OP_COUNT,
-        c->consume_fuel, /* metered code carries FUEL instructions */
+        c->consume_fuel,        /* metered code carries FUEL instructions */
+        c->epoch_interruption,  /* its back edges are _LOOP branches */
     };
     uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

@@ -145,7 +145,7 @@ afl_max() {
 
 # stats T: "execs/s R, cov C, ft F" for the progress block and the summary.
 stats() {
-  local t=$1 line n=0 until spent
+  local t=$1 line n=0 until spent cov ft
   # execs/s over T's whole time so far: the fuzzers' own first figures say 0, or "inf".
   if [ "${st[$t]}" = fuzzing ]; then
     if [ "$engine" = afl ]; then
@@ -167,7 +167,8 @@ stats() {
     return
   fi
   line=$(status_line "$t")
-  echo "$(( ${n:-0} / spent )) exec/s, cov $(field "$line" cov), ft $(field "$line" ft)"
+  cov=$(field "$line" cov) ft=$(field "$line" ft)
+  echo "$(( ${n:-0} / spent )) exec/s, cov ${cov:--}, ft ${ft:--}"
 }
 
 # corpus_size T: the inputs of T's working corpus (AFL++: of its largest queue).
@@ -285,7 +286,7 @@ merge_done() {
 # finish T: T is done; its summary line goes to FINDINGS/T/summary.
 finish() {
   local t=$1 line n c
-  st[$t]=done
+  st[$t]='done'
   n=$(signatures "$t" | wc -l)
   c=$(crash_count "$t")
   line="$t: ${execs[$t]} execs, $(stats "$t"), corpus ${corpus_before[$t]} -> $(corpus_size "$t")"
@@ -375,12 +376,12 @@ block() {
     else
       line="$(printf '%3d/%ds' "$elapsed" "$seconds") $(stats "$t"), corpus $(corpus_size "$t")"
     fi
-    printf '  %-18s %s %s, findings %d (%d inputs)\n' "$t" "$(progress_bar "$elapsed" "$seconds" 20)" \
+    printf '  %-18s %s %s, findings %d (%d inputs)\n' "$t" "$(progress_bar "$elapsed" "$seconds" 12)" \
       "$line" "$n" "$(crash_count "$t")"
   done
   elapsed=$(( now - campaign_start ))
   printf '== %s %3d%% %d/%ds: %d running, %d done, %d waiting; findings: %d signature(s)\n' \
-    "$(progress_bar "$elapsed" "$campaign_total" 30)" $(( elapsed * 100 / campaign_total > 100 ? 100 :
+    "$(progress_bar "$elapsed" "$campaign_total" 20)" $(( elapsed * 100 / campaign_total > 100 ? 100 :
     elapsed * 100 / campaign_total )) "$elapsed" "$campaign_total" "$run_n" "$done_n" "$wait_n" "$total_sig"
 }
 
@@ -450,7 +451,7 @@ fi
 echo "== summary ($engine, ${seconds}s per target, $(( $(date +%s) - campaign_start ))s in all)"
 status=0
 for t in "${targets[@]}"; do
-  if [ "${st[$t]}" = done ]; then
+  if [ "${st[$t]}" = 'done' ]; then
     line=$(cat "$findings/$t/summary")
   else
     line="$t: ${note[$t]:-did not run}"

@@ -68,8 +68,9 @@ if [ "$profile" != none ] && command -v perf >/dev/null; then
     mapfile -t flags < <(fuzz_options_flags "$t")
     perf record -q -o "$work/$t.perf" "build/fuzz/plain/$t" "${flags[@]}" \
       -max_total_time="$seconds" -artifact_prefix="$work/" "$corpus" >/dev/null 2>&1 || true
-    perf report -q -i "$work/$t.perf" --no-children --sort dso,symbol --stdio 2>/dev/null |
-      grep -E '^ +[0-9]' | head -n 15 | sed 's/^/  /'
+    # (head closes the pipe early: the report's SIGPIPE is no failure)
+    { perf report -q -i "$work/$t.perf" --no-children --sort dso,symbol --stdio 2>/dev/null || true; } |
+      grep -E '^ +[0-9]' | sed -E 's/[[:space:]-]+$//; s/^/  /' | head -n 15 || true
   done
 fi
 

@@ -41,11 +41,24 @@ bool obs_trap_from_name(const char *name, obs_trap *out) {
     return false;
 }
 
+/* A zero byte only multiplies the hash by the prime, so eight of them multiply it by prime^8: the
+ * memories of fuzzed modules are mostly zeros, and hashing them byte by byte took a twentieth of
+ * the differential target's time (make bench-fuzz). */
 uint64_t obs_fnv1a64(const uint8_t *bytes, size_t len) {
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    uint64_t prime8 = 1;
+    for (int i = 0; i < 8; i++) prime8 *= prime;
     uint64_t hash = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < len; i++) {
-        hash ^= bytes[i];
-        hash *= UINT64_C(0x100000001b3);
+    size_t i = 0;
+    while (i < len) {
+        uint64_t word;
+        if (len - i >= 8 && (memcpy(&word, bytes + i, 8), word == 0)) {
+            hash *= prime8;
+            i += 8;
+            continue;
+        }
+        hash ^= bytes[i++];
+        hash *= prime;
     }
     return hash;
 }

@@ -126,6 +126,17 @@ static void fnv1a64_is_the_reference_hash(void **state) {
     assert_true(obs_fnv1a64((const uint8_t *)"", 0) == UINT64_C(0xcbf29ce484222325));
     assert_true(obs_fnv1a64((const uint8_t *)"a", 1) == UINT64_C(0xaf63dc4c8601ec8c));
     assert_true(obs_fnv1a64((const uint8_t *)"foobar", 6) == UINT64_C(0x85944171f73967e8));
+    /* runs of zeros (hashed eight at a time) among other bytes, at every alignment and length,
+     * against the byte-by-byte definition */
+    uint8_t buf[100] = {0};
+    buf[3] = 7, buf[40] = 1, buf[41] = 0xFF, buf[90] = 2;
+    for (size_t start = 0; start < 16; start++) {
+        for (size_t len = 0; start + len <= sizeof buf; len++) {
+            uint64_t h = UINT64_C(0xcbf29ce484222325);
+            for (size_t i = 0; i < len; i++) h = (h ^ buf[start + i]) * UINT64_C(0x100000001b3);
+            assert_true(obs_fnv1a64(buf + start, len) == h);
+        }
+    }
 }
 
 int main(void) {

@@ -25,8 +25,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
   -DWAFER_DEBUG_CHECKS
 
 .PHONY: all deps check fuzz unit spec clean asan bench bench-instantiate bench-externref bench-fuzz
-.PHONY: diff-campaign
-.PHONY: fuzz-afl fuzz-msan fuzz-cov fuzz-planted wasi-programs wasi-yosys
+.PHONY: diff-campaign coverage fuzz-planted wasi-programs wasi-yosys
 all: $(B)/wafer
 
 deps:
@@ -126,27 +125,20 @@ check: deps
 	@$(MAKE) --no-print-directory all asan
 	@./tests/check.sh
 
-# After the fuzz targets (FUZZ_SECONDS each, FUZZ_TARGETS, FUZZ_JOBS, ENGINE=afl: ci/fuzz_local.sh),
-# a 30-second differential campaign against wabt (DIFF_SECONDS to change). docs/FUZZING.md.
+# A campaign over the fuzz targets (FUZZ_SECONDS each, FUZZ_TARGETS, FUZZ_JOBS, ENGINE=afl,
+# WAFER_PLANTED_BUG: ci/fuzz_local.sh), then a 30-second differential campaign against wabt
+# (DIFF_SECONDS). The runner is make's own child, not a shell's, so a Ctrl-C reaches it and make
+# waits while it files what it found. docs/FUZZING.md.
 fuzz: deps $(B)/wafer
-	@./build.sh
+	@./build.sh libfuzzer standalone $(if $(WAFER_PLANTED_BUG),planted)
 	@if [ "$${ENGINE:-}" = afl ]; then ./ci/deps.sh afl && ./build.sh afl afl-cmplog; fi
-	@status=0; ./ci/fuzz_local.sh || status=1; \
-	  DIFF_SECONDS=$${DIFF_SECONDS:-30} ./ci/diff_campaign.sh || status=1; exit $$status
+	@./ci/fuzz_local.sh
 
-# The fuzz targets' other builds (build.sh, docs/FUZZING.md): AFL++ (plus its CmpLog binaries),
-# MemorySanitizer, source coverage (then ci/fuzz_coverage.sh: COV_SECONDS, FUZZ_TARGETS), and the
-# planted-bug proof that `make check` runs.
-fuzz-afl:
-	@./ci/deps.sh afl
-	@./build.sh afl afl-cmplog
-
-fuzz-msan: deps
-	@./build.sh msan
-
-fuzz-cov: deps
-	@./build.sh cov $$([ "$${COV_SECONDS:-0}" -gt 0 ] && echo libfuzzer)
-	@./ci/fuzz_coverage.sh
+# Source coverage of runtime/ by the corpora (ci/coverage.sh: HTML and a per-file table of lines
+# and branches under build/coverage/), and the planted-bug proof that `make check` runs.
+coverage: deps
+	@./build.sh cov
+	@./ci/coverage.sh
 
 fuzz-planted: deps
 	@./tests/fuzz_planted.sh

@@ -29,7 +29,7 @@
 #               (AFL++ only uses it to solve comparisons; the crash verdicts come from `afl`)
 #   msan        clang-16, -fsanitize=fuzzer,memory -fsanitize-memory-track-origins
 #   cov         clang-16 libFuzzer with -fprofile-instr-generate -fcoverage-mapping, linking the
-#               whole runtime into every target (ci/fuzz_coverage.sh measures against all of it)
+#               whole runtime into every target (ci/coverage.sh measures against all of it)
 #   planted     the libfuzzer variant with -DWAFER_PLANTED_BUGS (runtime/src/planted.h)
 #   plain       clang-16 libFuzzer at -O2 with no sanitizer: what the runtime itself costs per
 #               execution (make bench-fuzz compares it with libfuzzer)

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 #
 #   ci/deps.sh        what `make`, `make check` and `make fuzz` need
-#   ci/deps.sh afl    AFL++ as well (`make fuzz-afl`): kept apart, `make deps` stays small
+#   ci/deps.sh afl    AFL++ as well (`ENGINE=afl make fuzz`): kept apart, `make deps` stays small
 #   ci/deps.sh bench  the compute benchmarks' peers and plot as well (`make bench`)
 set -euo pipefail
 packages=(

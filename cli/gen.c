@@ -12,6 +12,7 @@
 
 const char gen_usage[] =
     "usage: wafer gen INPUT -o OUT.wasm [--stats] [--default-config | --config-from-bytes]\n"
+    "                 [--target T]\n"
     "       wafer gen --stats N [--seed S] [--out-dir DIR]\n"
     "                 [--default-config | --config-from-bytes] [--wabt-compatible]\n"
     "\n"
@@ -24,6 +25,8 @@ const char gen_usage[] =
     "--config-from-bytes (the default) lets the input's first bytes narrow the default\n"
     "configuration, as the fuzz targets do; --default-config uses it as it is.\n"
     "--wabt-compatible avoids valid constructs that wabt 1.0.32 refuses.\n"
+    "--target T reads INPUT as fuzz target T does (instantiate, differential: an engine byte,\n"
+    "then the generator's bytes, in T's envelope), writing the module a finding of T ran.\n"
     "Exit status: 0 on success (every module valid), 1 otherwise, 2 on a usage error.\n";
 
 typedef struct gen_totals {
@@ -35,12 +38,19 @@ typedef struct gen_totals {
 
 typedef struct gen_choice {
     bool from_bytes, wabt_compatible;
+    const char *target; /* a fuzz target's input shape and envelope (gen_config_of_target) */
 } gen_choice;
 
 static bool make_module(const uint8_t *bytes, size_t len, gen_choice choice, gen_config *cfg,
                         gen_module *out) {
-    gen_config_default(cfg);
-    cfg->wabt_compatible = choice.wabt_compatible;
+    if (choice.target) {
+        /* The target's first byte picks its engine, not the module. */
+        gen_config_of_target(choice.target, cfg);
+        if (len > 0) bytes++, len--;
+    } else {
+        gen_config_default(cfg);
+    }
+    if (choice.wabt_compatible) cfg->wabt_compatible = true;
     if (choice.from_bytes) gen_config_from_bytes(cfg, &bytes, &len);
     return gen_module_new(bytes, len, cfg, out);
 }
@@ -236,6 +246,14 @@ int gen_main(int argc, char **argv) {
             choice.from_bytes = true;
         } else if (strcmp(a, "--wabt-compatible") == 0) {
             choice.wabt_compatible = true;
+        } else if (strcmp(a, "--target") == 0 && i + 1 < argc) {
+            gen_config probe;
+            choice.target = argv[++i];
+            if (!gen_config_of_target(choice.target, &probe)) {
+                fprintf(stderr, "wafer gen: fuzz target %s does not generate its module from its "
+                                "input (only instantiate and differential do)\n", choice.target);
+                return EXIT_USAGE;
+            }
         } else if (a[0] != '-' && !input) {
             input = a;
         } else {

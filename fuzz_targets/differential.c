@@ -110,11 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *rest = data + 1;
     size_t rest_size = size - 1;
     gen_config cfg;
-    gen_config_default(&cfg);
-    cfg.terminating = true;
-    cfg.export_all = true;
-    cfg.wabt_compatible = true;
-    cfg.nan_free_bits = true; /* NaN payloads are the engine's choice: never compared as bits */
+    gen_config_of_target("differential", &cfg);
     gen_config_from_bytes(&cfg, &rest, &rest_size);
     gen_module generated;
     if (!gen_module_new(rest, rest_size, &cfg, &generated)) return 0;

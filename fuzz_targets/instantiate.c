@@ -127,8 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!engine) fuzz_broken_invariant("cannot make the engine", NULL);
 
     gen_config cfg;
-    gen_config_default(&cfg);
-    cfg.export_all = true;
+    gen_config_of_target("instantiate", &cfg);
     gen_config_from_bytes(&cfg, &rest, &rest_size);
     gen_module generated;
     if (!gen_module_new(rest, rest_size, &cfg, &generated)) return 0;

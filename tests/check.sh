@@ -10,10 +10,16 @@
 #   clang-16  the same with clang-16
 #   gen-stats 10,000 generated modules valid in wafer, 300 of them in wabt (tests/gen_stats.sh)
 #   replay    every seed and regression input through the fuzz targets' ASan reproducers
+#   msan      the same inputs through the targets' MemorySanitizer build (tests/fuzz_replay.sh msan)
 #   planted   each fuzz target finds its planted bug (a -DWAFER_PLANTED_BUGS build) within a
 #             minute, and the crashing input is harmless without it (tests/fuzz_planted.sh)
+#   smoke     a 20-second campaign per target through the campaign runner: no crash
+#             (tests/fuzz_smoke.sh)
 #   repro     wafer repro, make minimize and make regress-add on fake and planted crashes
 #             (tests/fuzz_repro_test.sh)
+#   campaign  make fuzz finds a planted crash, files it, keeps everything on Ctrl-C; the
+#             finding is reproduced, minimised, filed, and fails the replay while the bug is
+#             switched on (tests/fuzz_campaign_test.sh)
 #   oracle    `wafer diff` against wabt on modules written for one comparison rule each
 #   sensitivity
 #             a wafer built with a deliberately wrong i64.rem_s is reported MISMATCH, the correct
@@ -110,8 +116,11 @@ werror_stage gcc gcc
 werror_stage clang-16 clang-16
 test_stage gen-stats ./tests/gen_stats.sh
 test_stage replay ./tests/fuzz_replay.sh
+test_stage msan ./tests/fuzz_replay.sh msan
 test_stage planted ./tests/fuzz_planted.sh
+test_stage smoke ./tests/fuzz_smoke.sh
 test_stage repro ./tests/fuzz_repro_test.sh
+test_stage campaign ./tests/fuzz_campaign_test.sh
 test_stage oracle ./tests/oracle_diff_cases.sh
 test_stage sensitivity ./tests/oracle_sensitivity.sh
 test_stage diff-regressions ./tests/oracle_diff_regressions.sh

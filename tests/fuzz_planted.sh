@@ -72,7 +72,7 @@ passed=0
 failed=0
 pids=()
 for t in "${targets[@]}"; do
-  if ! printf '%s\n' "${planted[@]}" | grep -qx "$t"; then
+  if ! printf '%s\n' "${planted[@]}" | grep -x "$t" >/dev/null; then
     echo "FAILED: $t has no planted bug (no PLANTED(\"$t\") in runtime/src)" >"$work/$t.verdict"
     continue
   fi
@@ -94,7 +94,7 @@ for t in "${targets[@]}"; do
   fi
 done
 for p in "${planted[@]}"; do
-  if ! printf '%s\n' "${all_targets[@]}" | grep -qx "$p"; then
+  if ! printf '%s\n' "${all_targets[@]}" | grep -x "$p" >/dev/null; then
     printf '  %-20s FAILED: planted bug "%s" has no fuzz target fuzz_targets/%s.c\n' "$p" "$p" "$p"
     failed=$((failed + 1))
   fi

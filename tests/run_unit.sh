@@ -19,7 +19,7 @@ for bin in "$@"; do
            awk '{s += $1} END {print s + 0}')
   note=""
   sanitizer_report='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:'
-  if printf '%s\n' "$output" | grep -q -E "$sanitizer_report"; then
+  if printf '%s\n' "$output" | grep -E "$sanitizer_report" >/dev/null; then
     failed=$((failed + 1))
     note=" (sanitizer report)"
   elif [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then

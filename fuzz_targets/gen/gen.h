@@ -82,6 +82,12 @@ typedef struct gen_config {
  * allowed, export_all off, terminating on. */
 void gen_config_default(gen_config *cfg);
 
+/* The envelope of a fuzz target whose input is one engine byte and then the generator's bytes
+ * (instantiate, differential): gen_config_default with that target's tweaks. The targets and
+ * `wafer gen --target T` share it, so a finding's module can be rebuilt outside the target.
+ * Returns false, leaving *cfg alone, for a target of another input shape. */
+bool gen_config_of_target(const char *target, gen_config *cfg);
+
 /* Narrows *cfg with a few bytes taken from the front of the input (advancing *data and *size):
  * may switch features off and lower limits, never raise them. So a target sets the envelope
  * (e.g. gen_config_default, then its own tweaks) and the input picks within it. */

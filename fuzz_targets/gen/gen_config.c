@@ -1,4 +1,6 @@
 /* Generator configurations: the default envelope and narrowing it from input bytes (gen.h). */
+#include <string.h>
+
 #include "gen.h"
 #include "gen_input.h"
 #include "wafer.h"
@@ -40,6 +42,20 @@ void gen_config_default(gen_config *cfg) {
         .wabt_compatible = false,
         .nan_free_bits = false,
     };
+}
+
+bool gen_config_of_target(const char *target, gen_config *cfg) {
+    bool instantiate = strcmp(target, "instantiate") == 0;
+    bool differential = strcmp(target, "differential") == 0;
+    if (!instantiate && !differential) return false;
+    gen_config_default(cfg);
+    cfg->export_all = true;
+    if (differential) {
+        cfg->terminating = true;     /* both engines must finish */
+        cfg->wabt_compatible = true; /* wabt 1.0.32 must read it */
+        cfg->nan_free_bits = true;   /* NaN payloads are the engine's choice: never compared */
+    }
+    return true;
 }
 
 /* A limit is lowered for a byte of 0xC0 or more (a quarter of random inputs): lower ones, zero

@@ -12,15 +12,6 @@ enum {
     TABLE_READS = 256,  /* elements read from each exported table */
 };
 
-static bool same_functype(const wafer_functype *a, const wafer_functype *b) {
-    if (a->num_params != b->num_params || a->num_results != b->num_results) return false;
-    for (uint32_t i = 0; i < a->num_params; i++)
-        if (a->params[i] != b->params[i]) return false;
-    for (uint32_t i = 0; i < a->num_results; i++)
-        if (a->results[i] != b->results[i]) return false;
-    return true;
-}
-
 /* An argument drawn from the bytes: mostly values at the edges of their type, where arithmetic
  * and bounds checks go wrong, else raw bits. */
 static wafer_value derived_value(wafer_valtype type, shape_input *b) {
@@ -141,7 +132,7 @@ size_t fuzz_run_exports(wafer_store *store, const wafer_module *module,
             fuzz_inspect_export(ext, &desc);
             continue;
         }
-        if (!same_functype(wafer_func_type(ext.of.func), desc.type.of.func))
+        if (!wafer_functype_equal(wafer_func_type(ext.of.func), desc.type.of.func))
             fuzz_broken_invariant("exported function's type differs from its declaration", NULL);
         if (ncalls >= calls->max_calls || (calls->fuel && fuel_used >= calls->fuel_per_input))
             continue;

@@ -70,6 +70,9 @@ typedef struct wafer_functype {
     const wafer_valtype *results;
 } wafer_functype;
 
+/* Whether two function types have the same parameter and result types, in order. */
+bool wafer_functype_equal(const wafer_functype *a, const wafer_functype *b);
+
 typedef struct wafer_limits {
     uint64_t min;
     uint64_t max;  /* meaningful only when has_max */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool functype_equal(const wafer_functype *a, const wafer_functype *b) {
+bool wafer_functype_equal(const wafer_functype *a, const wafer_functype *b) {
     if (a == b) return true;
     if (a->num_params != b->num_params || a->num_results != b->num_results) return false;
     for (uint32_t i = 0; i < a->num_params; i++)

@@ -60,7 +60,7 @@ static wafer_error *match_import(const wafer_module *module, const module_import
     }
     switch (imp->kind) {
     case WAFER_EXTERN_FUNC:
-        if (!functype_equal(ext->of.func->type, &module->types[imp->type_index]))
+        if (!wafer_functype_equal(ext->of.func->type, &module->types[imp->type_index]))
             return import_error(imp, incompatible, " (function types differ)");
         return NULL;
     case WAFER_EXTERN_TABLE: {

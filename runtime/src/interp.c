@@ -425,7 +425,7 @@ static wafer_error *interp_run(wafer_store *store, wafer_func *func, uint64_t *s
         if (__builtin_expect(!(elem & TABLE_REF_TAG), 0)) elem = table_elem_resolve(table, i);
         callee = (wafer_func *)(elem & ~TABLE_REF_TAG);
         if (!callee) TRAP(UNINITIALIZED_ELEMENT);
-        if (!functype_equal(callee->type, &instance->module->types[pc[1]]))
+        if (!wafer_functype_equal(callee->type, &instance->module->types[pc[1]]))
             TRAP(INDIRECT_CALL_MISMATCH);
         callee_fp = fp + pc[4];
         return_pc = pc + 5;

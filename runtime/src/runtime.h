@@ -227,9 +227,6 @@ struct wafer_caller {
  * the larger of nparams and nresults. Returns NULL or a trap. Host functions may be called too. */
 wafer_error *interp_call(wafer_store *store, wafer_func *func, uint64_t *slots);
 
-/* Structural equality of function types, for call_indirect and import matching. */
-bool functype_equal(const wafer_functype *a, const wafer_functype *b);
-
 /* Slot encoding of a public value and back. */
 uint64_t value_to_slot(wafer_value v);
 wafer_value value_from_slot(wafer_valtype type, uint64_t slot);

@@ -65,15 +65,6 @@ static wafer_functype type_of(const wasi_function *f, wafer_valtype params[WASI_
     return (wafer_functype){(uint32_t)n, f->returns_errno ? 1u : 0u, params, errno_result};
 }
 
-static bool same_type(const wafer_functype *a, const wafer_functype *b) {
-    if (a->num_params != b->num_params || a->num_results != b->num_results) return false;
-    for (uint32_t i = 0; i < a->num_params; i++)
-        if (a->params[i] != b->params[i]) return false;
-    for (uint32_t i = 0; i < a->num_results; i++)
-        if (a->results[i] != b->results[i]) return false;
-    return true;
-}
-
 static wafer_error *link_error(const char *what, wafer_name name) {
     char message[256];
     snprintf(message, sizeof message, "%s: " WASI_MODULE ".%.*s", what,
@@ -92,7 +83,8 @@ wafer_error *wafer_wasi_define_imports(wafer_wasi *wasi, wafer_store *store,
         if (!function) return link_error("unknown import (not a WASI preview 1 function)", import.name);
         wafer_valtype params[WASI_MAX_PARAMS];
         wafer_functype type = type_of(function, params);
-        if (import.type.kind != WAFER_EXTERN_FUNC || !same_type(import.type.of.func, &type))
+        if (import.type.kind != WAFER_EXTERN_FUNC ||
+            !wafer_functype_equal(import.type.of.func, &type))
             return link_error("incompatible import type", import.name);
         wafer_func *func =
             wafer_func_new_host(store, &type, wasi_host_call, &wasi->bindings[index], NULL);

@@ -1092,15 +1092,7 @@ static bool compile_br_table(compiler *c) {
 
     if (live(c)) {
         uint32_t table_pc = c->len, key = table_pc + 1;
-        code_op op = OP_BR_TABLE;
-        c->in.r = entries;
-        for (uint64_t i = 0; i <= n; i++) { /* a direct entry to a loop makes it a branch back */
-            if (i < n && !read_index(c, &depth)) return false;
-            ctrl *target = label(c, i < n ? depth : default_depth);
-            if (!branch_needs_moves(c, target) && op == OP_BR_TABLE)
-                op = branch_variant(c, op, target);
-        }
-        if (!EMIT(c, op, slot(c, h - 1), n) ||
+        if (!EMIT(c, OP_BR_TABLE, slot(c, h - 1), n) ||
             !spend(c, (uint64_t)n + 1) ||
             !RESERVE(c, c->code, c->code_cap, (uint64_t)c->len + n + 1))
             return false;
@@ -1117,8 +1109,9 @@ static bool compile_br_table(compiler *c) {
                     if (!emit_branch(c, target)) return false;
                 }
                 c->code[cell] = branch_offset(table_pc, target->stub_pc);
-            } else if (target->kind == FRAME_LOOP) {
+            } else if (target->kind == FRAME_LOOP) { /* a direct entry back: the table checks */
                 c->code[cell] = branch_offset(table_pc, target->start_pc);
+                c->code[table_pc] = branch_variant(c, OP_BR_TABLE, target);
             } else if (!add_patch(c, target, table_pc, cell)) {
                 return false;
             }

@@ -12,8 +12,9 @@
  * What stays in locals while code runs: pc, fp, the running function's code and its instance's
  * index spaces. Memory data pointers are not kept: memory.grow and any call may move them.
  * The epoch deadline is checked at function entry and where a loop branches back (the _LOOP
- * branches, code.h) only, so straight-line code and forward branches pay nothing for it; fuel is paid by the FUEL instruction that starts each
- * basic block of code compiled for a fuel engine (code.h; DESIGN.md invariant 8).
+ * branches, code.h) only, so straight-line code and forward branches pay nothing for it; fuel is
+ * paid by the FUEL instruction that starts each basic block of code compiled for a fuel engine
+ * (code.h; DESIGN.md invariant 8).
  */
 #include "runtime.h"
 #include "numeric.h"
@@ -276,20 +277,18 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         pc += (int32_t)pc[cell];                                                                  \
         DISPATCH();                                                                               \
     } while (0)
-#define BRANCH_CMP(S, CHECK, CMP, OPERATOR, T)                                                    \
-    OP(BR_I32_##CMP##S) : {                                                                       \
-        if ((T)U32(pc[1]) OPERATOR (T)U32(pc[2])) TAKE(3, CHECK);                                 \
-        NEXT(3);                                                                                  \
-    }                                                                                             \
-    OP(BR_I32_##CMP##_K##S) : {                                                                   \
-        if ((T)U32(pc[1]) OPERATOR (T)pc[2]) TAKE(3, CHECK);                                      \
+/* A branch taken when CONDITION holds, its offset in operand cell 3. */
+#define BRANCH_ON(NAME, CONDITION, CHECK)                                                         \
+    OP(NAME) : {                                                                                  \
+        if (CONDITION) TAKE(3, CHECK);                                                            \
         NEXT(3);                                                                                  \
     }
-#define BRANCH_CMP64(S, CHECK, CMP, OPERATOR, T)                                                  \
-    OP(BR_I64_##CMP##S) : {                                                                       \
-        if ((T)U64(pc[1]) OPERATOR (T)U64(pc[2])) TAKE(3, CHECK);                                 \
-        NEXT(3);                                                                                  \
-    }
+/* The comparison branches of one comparison: BR_I32_CMP, BR_I32_CMP_K and BR_I64_CMP; SIGN is
+ * int or uint, the operands' type being SIGN##32_t or SIGN##64_t. */
+#define BRANCH_CMP(S, CHECK, CMP, OPERATOR, SIGN)                                                 \
+    BRANCH_ON(BR_I32_##CMP##S, (SIGN##32_t)U32(pc[1]) OPERATOR (SIGN##32_t)U32(pc[2]), CHECK)     \
+    BRANCH_ON(BR_I32_##CMP##_K##S, (SIGN##32_t)U32(pc[1]) OPERATOR (SIGN##32_t)pc[2], CHECK)      \
+    BRANCH_ON(BR_I64_##CMP##S, (SIGN##64_t)U64(pc[1]) OPERATOR (SIGN##64_t)U64(pc[2]), CHECK)
 #define BRANCHES(S, CHECK)                                                                        \
     OP(BR##S) : TAKE(1, CHECK);                                                                   \
     OP(BR_IF##S) : {                                                                              \
@@ -307,26 +306,16 @@ static wafer_error *call_host(wafer_store *store, wafer_func *func, wafer_instan
         if (i > n) i = n; /* index n is the default */                                            \
         TAKE(3 + i, CHECK);                                                                       \
     }                                                                                             \
-    BRANCH_CMP(S, CHECK, EQ, ==, uint32_t)                                                        \
-    BRANCH_CMP(S, CHECK, NE, !=, uint32_t)                                                        \
-    BRANCH_CMP(S, CHECK, LT_S, <, int32_t)                                                        \
-    BRANCH_CMP(S, CHECK, LT_U, <, uint32_t)                                                       \
-    BRANCH_CMP(S, CHECK, GT_S, >, int32_t)                                                        \
-    BRANCH_CMP(S, CHECK, GT_U, >, uint32_t)                                                       \
-    BRANCH_CMP(S, CHECK, LE_S, <=, int32_t)                                                       \
-    BRANCH_CMP(S, CHECK, LE_U, <=, uint32_t)                                                      \
-    BRANCH_CMP(S, CHECK, GE_S, >=, int32_t)                                                       \
-    BRANCH_CMP(S, CHECK, GE_U, >=, uint32_t)                                                      \
-    BRANCH_CMP64(S, CHECK, EQ, ==, uint64_t)                                                      \
-    BRANCH_CMP64(S, CHECK, NE, !=, uint64_t)                                                      \
-    BRANCH_CMP64(S, CHECK, LT_S, <, int64_t)                                                      \
-    BRANCH_CMP64(S, CHECK, LT_U, <, uint64_t)                                                     \
-    BRANCH_CMP64(S, CHECK, GT_S, >, int64_t)                                                      \
-    BRANCH_CMP64(S, CHECK, GT_U, >, uint64_t)                                                     \
-    BRANCH_CMP64(S, CHECK, LE_S, <=, int64_t)                                                     \
-    BRANCH_CMP64(S, CHECK, LE_U, <=, uint64_t)                                                    \
-    BRANCH_CMP64(S, CHECK, GE_S, >=, int64_t)                                                     \
-    BRANCH_CMP64(S, CHECK, GE_U, >=, uint64_t)
+    BRANCH_CMP(S, CHECK, EQ, ==, uint)                                                            \
+    BRANCH_CMP(S, CHECK, NE, !=, uint)                                                            \
+    BRANCH_CMP(S, CHECK, LT_S, <, int)                                                            \
+    BRANCH_CMP(S, CHECK, LT_U, <, uint)                                                           \
+    BRANCH_CMP(S, CHECK, GT_S, >, int)                                                            \
+    BRANCH_CMP(S, CHECK, GT_U, >, uint)                                                           \
+    BRANCH_CMP(S, CHECK, LE_S, <=, int)                                                           \
+    BRANCH_CMP(S, CHECK, LE_U, <=, uint)                                                          \
+    BRANCH_CMP(S, CHECK, GE_S, >=, int)                                                           \
+    BRANCH_CMP(S, CHECK, GE_U, >=, uint)
 
 /* Label addresses are a GNU extension, confined to this function. */
 #if WAFER_THREADED_DISPATCH

@@ -9,28 +9,23 @@
 
 #include "host.h"
 
-WASI_IMPL(clock_res_get) {
+/* Writes what query (clock_getres or clock_gettime) says of WASI clock `id` to the u64 at addr. */
+static wasi_errno clock_query(const guest_memory *mem, uint32_t id, uint32_t addr,
+                              int (*query)(clockid_t, struct timespec *)) {
     clockid_t clock;
-    if (!host_clock(ARG32(0), &clock)) return WASI_EINVAL;
-    uint8_t *out = guest_span(mem, ARG32(1), 8);
+    if (!host_clock(id, &clock)) return WASI_EINVAL;
+    uint8_t *out = guest_span(mem, addr, 8);
     if (!out) return WASI_EFAULT;
     struct timespec ts;
-    if (clock_getres(clock, &ts) != 0) return host_errno_now();
+    if (query(clock, &ts) != 0) return host_errno_now();
     guest_put_u64(out, host_timespec_ns(&ts));
     return WASI_ESUCCESS;
 }
 
+WASI_IMPL(clock_res_get) { return clock_query(mem, ARG32(0), ARG32(1), clock_getres); }
+
 /* args[1], the precision, is a hint the host clocks have no use for. */
-WASI_IMPL(clock_time_get) {
-    clockid_t clock;
-    if (!host_clock(ARG32(0), &clock)) return WASI_EINVAL;
-    uint8_t *out = guest_span(mem, ARG32(2), 8);
-    if (!out) return WASI_EFAULT;
-    struct timespec ts;
-    if (clock_gettime(clock, &ts) != 0) return host_errno_now();
-    guest_put_u64(out, host_timespec_ns(&ts));
-    return WASI_ESUCCESS;
-}
+WASI_IMPL(clock_time_get) { return clock_query(mem, ARG32(0), ARG32(2), clock_gettime); }
 
 /* getrandom may return fewer bytes than asked (above 32 MiB, or on a signal): loop until done. */
 WASI_IMPL(random_get) {

@@ -26,11 +26,16 @@ table=build/bench/fuzz_throughput.txt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# fresh_corpus DIR T: DIR made a copy of T's seed corpus, so no run changes corpora/.
+fresh_corpus() {
+  mkdir -p "$1"
+  if [ -d "corpora/$2" ]; then cp -r "corpora/$2/." "$1/"; fi
+}
+
 # run_target VARIANT T: prints execs/s and the corpus features (coverage) libFuzzer reached.
 run_target() {
   local v=$1 t=$2 corpus=$work/$1-$2 flags
-  mkdir -p "$corpus"
-  [ -d "corpora/$t" ] && cp -r "corpora/$t/." "$corpus/"
+  fresh_corpus "$corpus" "$t"
   mapfile -t flags < <(fuzz_options_flags "$t")
   "build/fuzz/$v/$t" "${flags[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$work/" "$corpus" >"$work/$v-$t.log" 2>&1 || true
@@ -63,8 +68,7 @@ if [ "$profile" != none ] && command -v perf >/dev/null; then
     echo
     echo "profile of $t (plain build, $seconds s): top functions by samples"
     corpus=$work/profile-$t
-    mkdir -p "$corpus"
-    [ -d "corpora/$t" ] && cp -r "corpora/$t/." "$corpus/"
+    fresh_corpus "$corpus" "$t"
     mapfile -t flags < <(fuzz_options_flags "$t")
     perf record -q -o "$work/$t.perf" "build/fuzz/plain/$t" "${flags[@]}" \
       -max_total_time="$seconds" -artifact_prefix="$work/" "$corpus" >/dev/null 2>&1 || true
